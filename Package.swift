@@ -1,0 +1,45 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Layers, bottom up (docs/architecture.md): each target imports only those below it.
+let package = Package(
+    name: "cdq-engine",
+    products: [
+        .library(name: "CDQNVMe", targets: ["CDQNVMe"]),
+        .library(name: "CDQUring", targets: ["CDQUring"]),
+        .library(name: "CDQKernel", targets: ["CDQKernel"]),
+        .executable(name: "cdqctl", targets: ["cdqctl"]),
+        .executable(name: "cdq-kernel-selftest", targets: ["cdq-kernel-selftest"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        // 1. The C ABI shared with the kernel: liburing and the CDQ RFC ioctl.
+        .systemLibrary(
+            name: "CCDQ",
+            path: "include/CCDQ",
+            pkgConfig: "liburing",
+            providers: [.apt(["liburing-dev"])]
+        ),
+        // 2. NVMe spec model: command images, status, queue entries. No I/O.
+        .target(name: "CDQNVMe"),
+        // 3. io_uring wrapper: ring, SQE builders, CQE32 access, user_data tags.
+        .target(name: "CDQUring", dependencies: ["CCDQ"]),
+        // 6 (kernel side). NVMe character devices, admin and I/O passthrough.
+        .target(name: "CDQKernel", dependencies: ["CDQNVMe", "CDQUring", "CCDQ"]),
+        // 7. Users.
+        .executableTarget(
+            name: "cdqctl",
+            dependencies: [
+                "CDQKernel", "CDQNVMe",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "cdq-kernel-selftest", dependencies: ["CDQKernel", "CDQNVMe"]),
+
+        .testTarget(name: "CDQNVMeTests", dependencies: ["CDQNVMe"]),
+        .testTarget(name: "CDQUringTests", dependencies: ["CDQUring", "CCDQ"]),
+        .testTarget(name: "CDQKernelTests", dependencies: ["CDQKernel", "CDQNVMe", "CDQUring"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// The NVMe spec model lives here (issue: foundation).

@@ -1,0 +1,87 @@
+/*
+ * cdq_abi.h - the C ABI this project shares with the Linux kernel.
+ *
+ * Everything here is either a kernel or liburing definition, or a small
+ * inline helper for something Swift cannot express (function-like macros
+ * such as _IOR/_IOWR, variadic ioctl(2)). Nothing else is written in C.
+ *
+ * Include order matters (see docs/abi.md):
+ *  1. <sys/socket.h> first: liburing defines _XOPEN_SOURCE, which otherwise
+ *     clashes with Glibc's fd_set inside the Clang module.
+ *  2. <linux/io_uring.h> before <liburing.h>: swift-system's CSystem pulls in
+ *     the kernel header, and liburing's private copy declares rw_flags with a
+ *     different type; the kernel's must win.
+ */
+#ifndef CDQ_ABI_H
+#define CDQ_ABI_H
+
+#include <sys/socket.h>
+#include <linux/io_uring.h>
+#include <liburing.h>
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <linux/types.h>
+#include <linux/nvme_ioctl.h>
+
+/*
+ * The Controller Data Queue ioctl of the Linux RFC "nvme: Controller Data
+ * Queue (CDQ) support" (April 2026), on the controller character device
+ * /dev/nvmeN. Natural alignment, 32 bytes. See docs/abi.md.
+ */
+#ifndef NVME_IOCTL_CDQ
+struct nvme_cdq_cmd {
+    __u32 size_nbyte;   /* queue size in bytes; 0 = delete queue `id` */
+    __u64 entries;      /* user virtual address of the zeroed queue memory */
+    int   tpt_fd;       /* eventfd for tail pointer events, -1 = none */
+    __u16 id;           /* out: CDQID (in: the CDQID to delete) */
+    __u16 cqs;          /* CNTLID of the migratable controller */
+    __u16 mos;          /* management operation specific: queue type etc. */
+};
+
+/* The RFC defines it _IOR although the kernel copies the struct back. */
+#define NVME_IOCTL_CDQ _IOR('N', 0x50, struct nvme_cdq_cmd)
+#endif
+
+/* Request numbers as plain values: Swift does not import _IOR/_IOWR. */
+static inline unsigned long cdq_ioctl_number_cdq(void) { return NVME_IOCTL_CDQ; }
+static inline unsigned int cdq_uring_cmd_admin(void) { return NVME_URING_CMD_ADMIN; }
+static inline unsigned int cdq_uring_cmd_io(void) { return NVME_URING_CMD_IO; }
+static inline unsigned long cdq_ioctl_number_id(void) { return NVME_IOCTL_ID; }
+
+/* The _IOC encoding pieces, so tests can check the numbers independently. */
+static inline unsigned int cdq_ioc_read(void) { return _IOC_READ; }
+static inline unsigned int cdq_ioc_write(void) { return _IOC_WRITE; }
+static inline unsigned int cdq_ioc_dirshift(void) { return _IOC_DIRSHIFT; }
+static inline unsigned int cdq_ioc_sizeshift(void) { return _IOC_SIZESHIFT; }
+static inline unsigned int cdq_ioc_typeshift(void) { return _IOC_TYPESHIFT; }
+static inline unsigned int cdq_ioc_nrshift(void) { return _IOC_NRSHIFT; }
+
+/* Field offsets as the C compiler sees them (tests compare with Swift). */
+static inline size_t cdq_cmd_size(void) { return sizeof(struct nvme_cdq_cmd); }
+static inline size_t cdq_cmd_offset_size_nbyte(void) { return offsetof(struct nvme_cdq_cmd, size_nbyte); }
+static inline size_t cdq_cmd_offset_entries(void) { return offsetof(struct nvme_cdq_cmd, entries); }
+static inline size_t cdq_cmd_offset_tpt_fd(void) { return offsetof(struct nvme_cdq_cmd, tpt_fd); }
+static inline size_t cdq_cmd_offset_id(void) { return offsetof(struct nvme_cdq_cmd, id); }
+static inline size_t cdq_cmd_offset_cqs(void) { return offsetof(struct nvme_cdq_cmd, cqs); }
+static inline size_t cdq_cmd_offset_mos(void) { return offsetof(struct nvme_cdq_cmd, mos); }
+static inline size_t cdq_uring_cmd_size(void) { return sizeof(struct nvme_uring_cmd); }
+static inline size_t cdq_uring_cmd_offset_addr(void) { return offsetof(struct nvme_uring_cmd, addr); }
+static inline size_t cdq_uring_cmd_offset_cdw10(void) { return offsetof(struct nvme_uring_cmd, cdw10); }
+static inline size_t cdq_uring_cmd_offset_timeout(void) { return offsetof(struct nvme_uring_cmd, timeout_ms); }
+static inline size_t cdq_sqe_offset_cmd(void) { return offsetof(struct io_uring_sqe, cmd); }
+static inline size_t cdq_cqe_offset_big_cqe(void) { return offsetof(struct io_uring_cqe, big_cqe); }
+
+/* ioctl(2) is variadic, which Swift cannot call; these wrappers fix the type. */
+static inline int cdq_ioctl_cdq(int fd, struct nvme_cdq_cmd *cmd) {
+    return ioctl(fd, NVME_IOCTL_CDQ, cmd);
+}
+static inline int cdq_ioctl_nsid(int fd) { return ioctl(fd, NVME_IOCTL_ID); }
+
+/* errno as an lvalue-free read, for call sites that must not race Swift code. */
+static inline int cdq_errno(void) { return errno; }
+
+#endif /* CDQ_ABI_H */
