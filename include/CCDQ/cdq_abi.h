@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <linux/types.h>
 #include <linux/nvme_ioctl.h>
 
