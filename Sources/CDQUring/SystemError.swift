@@ -73,4 +73,4 @@ public struct SystemError: Error, Hashable, Sendable, CustomStringConvertible {
 
 /// Reads the calling thread's errno (Glibc's `errno` is a thread-local macro).
 @inline(__always)
-func currentErrno() -> Int32 { Glibc.errno }
+public func currentErrno() -> Int32 { Glibc.errno }

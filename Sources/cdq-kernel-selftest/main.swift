@@ -1,1 +1,38 @@
-print("selftest")
+// cdq-kernel-selftest: proves the passthrough path on a real Linux NVMe
+// driver. Run inside a QEMU guest by scripts/test-kernel.sh; prints one
+// PASS/FAIL line per check and a `selftest: N passed, M failed` summary.
+
+import CDQKernel
+import CDQNVMe
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let options = SelftestOptions.parse(CommandLine.arguments.dropFirst())
+var report = Report()
+
+let controller = report.check("open-controller") { () throws -> NVMeCharacterDevice in
+    let device = try NVMeCharacterDevice(path: options.controller)
+    guard device.kind == .controller else { throw Failure("\(options.controller) opened as \(device.kind)") }
+    return device
+}
+let namespace = report.check("open-generic-namespace") { () throws -> NVMeCharacterDevice in
+    let device = try NVMeCharacterDevice(path: options.namespace)
+    guard device.kind == .genericNamespace, device.namespaceID == 1 else {
+        throw Failure("\(options.namespace) opened as \(device.kind), nsid \(device.namespaceID)")
+    }
+    return device
+}
+
+var geometry: AdminChecks.Geometry?
+if let controller, let admin = report.check("admin-ring", { try NVMePassthrough(device: controller, depth: 64) }) {
+    print("info ring mode: \(admin.ringMode.rawValue)")
+    geometry = AdminChecks(admin: admin, options: options).run(&report)
+}
+if let namespace, let io = report.check("io-ring", { try NVMePassthrough(device: namespace, depth: 64) }) {
+    if let geometry { IOChecks(io: io, geometry: geometry).run(&report) }
+}
+BadInputChecks(options: options, controller: controller).run(&report)
+
+report.finish()

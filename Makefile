@@ -1,0 +1,39 @@
+# cdq-engine: the two commands a user needs are `make demo` and `make test`.
+# Both install what they need on Debian 12 when run as root (scripts/deps.sh).
+
+SWIFT ?= swift
+BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null || echo .build/debug)
+
+.PHONY: all deps build test unit-test test-kernel demo clean
+
+all: build
+
+## Debian packages the build needs (liburing-dev, pkg-config).
+deps:
+	@scripts/deps.sh build
+
+build: deps
+	$(SWIFT) build
+
+## Unit tests, then the passthrough proof on a real Linux NVMe driver under QEMU.
+test: build
+	$(SWIFT) test
+	@$(MAKE) --no-print-directory test-kernel
+
+unit-test: build
+	$(SWIFT) test
+
+## Boots Debian's kernel under QEMU with an emulated NVMe controller and runs
+## cdq-kernel-selftest and cdqctl inside it (docs/real-kernel.md).
+test-kernel: build
+	@scripts/deps.sh kernel-test
+	@scripts/run-guest.sh test $(BIN_DIR)
+
+## The main job. Until the engine exists: cdqctl against the QEMU guest's controller.
+demo: build
+	@scripts/deps.sh kernel-test
+	@scripts/run-guest.sh demo $(BIN_DIR)
+
+clean:
+	$(SWIFT) package clean
+	rm -rf .cache/initramfs
