@@ -8,60 +8,64 @@ import CDQNVMe
 /// caller, not a kernel error. Known lengths come from the command's own
 /// fields (NUMD, CDQSIZE) or from the spec (Identify is 4 KiB).
 enum DataBufferRule {
+    /// What a command's fields say about its data.
+    enum Expectation: Equatable {
+        /// No data, although the opcode's direction bits may claim some
+        /// (Delete CDQ shares opcode 0x45 with Create, Track Send SEL 0 has none).
+        case noData
+        /// Data in the opcode's direction, at least this many bytes.
+        case atLeast(Int)
+        /// Data in the opcode's direction, of a length only the caller knows.
+        case required
+        /// Data only for some values (Get/Set Features other than FID 0x21).
+        case optional
+    }
+
     static func check(
         _ command: NVMeCommand, data: UnsafeMutableRawBufferPointer?, admin: Bool
     ) throws(PassthroughError) {
         let length = data?.count ?? 0
-        switch command.dataTransfer {
-        case .none:
-            if length != 0 {
-                throw .dataBuffer("opcode 0x\(hex(command.opcode)) transfers no data, but a \(length)-byte buffer was given")
-            }
-        case .bidirectional:
-            throw .dataBuffer("opcode 0x\(hex(command.opcode)) is bidirectional, which uring_cmd passthrough cannot carry")
-        case .hostToController, .controllerToHost:
-            if length == 0 && dataIsOptional(command, admin: admin) { return }
-            guard length > 0, data?.baseAddress != nil else {
-                throw .dataBuffer("opcode 0x\(hex(command.opcode)) transfers data, but no buffer was given")
-            }
-            if let expected = expectedLength(command, admin: admin), length < expected {
-                throw .dataBuffer("opcode 0x\(hex(command.opcode)) transfers \(expected) bytes, but the buffer has \(length)")
-            }
+        let opcode = "opcode 0x\(hex(command.opcode))"
+        if command.dataTransfer == .bidirectional {
+            throw .dataBuffer("\(opcode) is bidirectional, which uring_cmd passthrough cannot carry")
+        }
+        switch expectation(command, admin: admin) {
+        case .noData:
+            if length != 0 { throw .dataBuffer("\(opcode) transfers no data, but a \(length)-byte buffer was given") }
+        case .optional:
+            break
+        case .required:
+            if length == 0 { throw .dataBuffer("\(opcode) transfers data, but no buffer was given") }
+        case .atLeast(let expected):
+            if length == 0 { throw .dataBuffer("\(opcode) transfers data, but no buffer was given") }
+            if length < expected { throw .dataBuffer("\(opcode) transfers \(expected) bytes, but the buffer has \(length)") }
         }
     }
 
-    /// Get and Set Features carry the data direction in their opcode, but
-    /// most features (Number of Queues, Arbitration, ...) transfer nothing:
-    /// their value travels in CDW11 and DW0.
-    static func dataIsOptional(_ command: NVMeCommand, admin: Bool) -> Bool {
-        guard admin else { return false }
-        switch AdminOpcode(rawValue: command.opcode) {
-        case .getFeatures:
-            return expectedLength(command, admin: admin) == nil
-        case .setFeatures:
-            return true
-        default:
-            return false
-        }
-    }
-
-    /// The transfer length the command's fields imply, where they imply one.
-    static func expectedLength(_ command: NVMeCommand, admin: Bool) -> Int? {
-        guard admin else { return nil } // I/O lengths depend on the LBA format.
+    static func expectation(_ command: NVMeCommand, admin: Bool) -> Expectation {
+        let byDirection: Expectation = command.dataTransfer == .none ? .noData : .required
+        guard admin else { return byDirection } // I/O lengths depend on the LBA format.
+        let select = command.cdw10 & 0xFF
         switch AdminOpcode(rawValue: command.opcode) {
         case .identify:
-            return 4096
+            return .atLeast(4096)
         case .getLogPage:
             let numd = UInt64(command.cdw10 >> 16) | UInt64(command.cdw11 & 0xFFFF) << 16
-            return Int((numd + 1) * 4)
-        case .getFeatures where command.cdw10 & 0xFF == UInt32(FeatureID.controllerDataQueue):
-            return CDQFeatureData.size
+            return .atLeast(Int((numd + 1) * 4))
+        case .getFeatures:
+            return select == UInt32(FeatureID.controllerDataQueue) ? .atLeast(CDQFeatureData.size) : .optional
+        case .setFeatures:
+            return .optional
         case .migrationReceive:
-            return Int((UInt64(command.cdw15) + 1) * 4)
-        case .controllerDataQueue where command.cdw10 & 0xFF == 0:
-            return Int(UInt64(command.cdw12) * 4)
+            return .atLeast(Int((UInt64(command.cdw15) + 1) * 4))
+        case .controllerDataQueue:
+            return select == 0 ? .atLeast(Int(UInt64(command.cdw12) * 4)) : .noData
+        case .trackSend:
+            return select == 0 ? .noData : .optional
+        case .migrationSend:
+            return select == 2 ? .required : .noData
         default:
-            return nil
+            return byDirection
         }
     }
 
