@@ -4,13 +4,13 @@
 SWIFT ?= swift
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null || echo .build/debug)
 
-.PHONY: all deps build test unit-test test-kernel demo clean
+.PHONY: all deps build test unit-test test-kernel demo bench-micro clean
 
 all: build
 
 ## Debian packages the build needs (liburing-dev, pkg-config).
 deps:
-	@scripts/deps.sh build
+	@scripts/deps.sh
 
 build: deps
 	$(SWIFT) build
@@ -26,14 +26,16 @@ unit-test: build
 ## Boots Debian's kernel under QEMU with an emulated NVMe controller and runs
 ## cdq-kernel-selftest and cdqctl inside it (docs/real-kernel.md).
 test-kernel: build
-	@scripts/deps.sh kernel-test
-	@scripts/run-guest.sh test $(BIN_DIR)
+	@scripts/kernel-guest.sh test $(BIN_DIR)
 
 ## The main job. Until the engine exists: cdqctl against the QEMU guest's controller.
 demo: build
-	@scripts/deps.sh kernel-test
-	@scripts/run-guest.sh demo $(BIN_DIR)
+	@scripts/kernel-guest.sh demo $(BIN_DIR)
+
+## Microbenchmarks (Benchmarks/CDQMicro) with allocation thresholds.
+bench-micro: deps
+	CDQ_BENCHMARKS=1 $(SWIFT) package --scratch-path .build-bench benchmark --target CDQMicro
 
 clean:
 	$(SWIFT) package clean
-	rm -rf .cache/initramfs
+	rm -rf .cache/test-kernel

@@ -1,6 +1,8 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+import class Foundation.ProcessInfo
+
 /// Layers, bottom up (docs/architecture.md): each target imports only those below it.
 let package = Package(
     name: "cdq-engine",
@@ -41,5 +43,22 @@ let package = Package(
         .testTarget(name: "CDQNVMeTests", dependencies: ["CDQNVMe"]),
         .testTarget(name: "CDQUringTests", dependencies: ["CDQUring", "CCDQ"]),
         .testTarget(name: "CDQKernelTests", dependencies: ["CDQKernel", "CDQNVMe", "CDQUring"]),
+        // Runs the built cdqctl binary: exit codes and messages are its contract.
+        .testTarget(name: "CDQCtlTests", dependencies: ["cdqctl"]),
     ]
 )
+
+// Microbenchmarks (Benchmarks/, ordo-one/benchmark) are part of the package
+// only when CDQ_BENCHMARKS is set (`make bench` sets it), so that `swift build`
+// and `swift test` do not compile the benchmark framework.
+if ProcessInfo.processInfo.environment["CDQ_BENCHMARKS"] != nil {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]))
+    package.targets.append(
+        .executableTarget(
+            name: "CDQMicro",
+            dependencies: ["CDQNVMe", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/CDQMicro",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ))
+}

@@ -38,20 +38,24 @@ func runReportingErrors(json: Bool, _ body: () throws -> Void) throws {
     do {
         try body()
     } catch {
-        var fields: [(String, JSON)] = [("error", .string("\(error)"))]
+        var message = "\(error)"
         var code: Int32 = 3
+        var fields: [(String, JSON)] = []
         if case PassthroughError.nvme(let status) = error {
             code = 1
+            if status.matches(.invalidCommandOpcode) {
+                message += ": the controller does not implement this command (no live migration support)"
+            }
             fields += [
                 ("status", .uint(status.rawValue)), ("sct", .uint(status.codeType.rawValue)),
                 ("sc", .uint(status.code)), ("dnr", .bool(status.doNotRetry)),
             ]
         }
         if json {
-            print(JSON.object(fields).rendered)
+            print(JSON.object([("error", .string(message))] + fields).rendered)
         } else {
             var stderr = StandardError()
-            print("cdqctl: \(error)", to: &stderr)
+            print("cdqctl: \(message)", to: &stderr)
         }
         throw ExitCode(code)
     }
