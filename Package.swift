@@ -9,12 +9,15 @@ let package = Package(
     products: [
         .library(name: "CDQNVMe", targets: ["CDQNVMe"]),
         .library(name: "CDQUring", targets: ["CDQUring"]),
+        .library(name: "CDQQueues", targets: ["CDQQueues"]),
         .library(name: "CDQKernel", targets: ["CDQKernel"]),
+        .library(name: "CDQSimulator", targets: ["CDQSimulator"]),
         .executable(name: "cdqctl", targets: ["cdqctl"]),
         .executable(name: "cdq-kernel-selftest", targets: ["cdq-kernel-selftest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-atomics", exact: "1.3.0"),
     ],
     targets: [
         // 1. The C ABI shared with the kernel: liburing and the CDQ RFC ioctl.
@@ -28,8 +31,16 @@ let package = Package(
         .target(name: "CDQNVMe"),
         // 3. io_uring wrapper: ring, SQE builders, CQE32 access, user_data tags.
         .target(name: "CDQUring", dependencies: ["CCDQ"]),
+        // 4. Queue primitives: bounded lock-free rings.
+        .target(name: "CDQQueues", dependencies: [.product(name: "Atomics", package: "swift-atomics")]),
         // 6 (kernel side). NVMe character devices, admin and I/O passthrough.
         .target(name: "CDQKernel", dependencies: ["CDQNVMe", "CDQUring", "CCDQ"]),
+        // 6 (simulated side). A software NVM subsystem with CDQ support, for
+        // tests, benchmarks, demos and users' own tests; never needed in production.
+        .target(
+            name: "CDQSimulator",
+            dependencies: ["CDQNVMe", "CDQQueues", "CDQUring", .product(name: "Atomics", package: "swift-atomics")]
+        ),
         // 7. Users.
         .executableTarget(
             name: "cdqctl",
@@ -43,6 +54,8 @@ let package = Package(
         .testTarget(name: "CDQNVMeTests", dependencies: ["CDQNVMe"]),
         .testTarget(name: "CDQUringTests", dependencies: ["CDQUring", "CCDQ"]),
         .testTarget(name: "CDQKernelTests", dependencies: ["CDQKernel", "CDQNVMe", "CDQUring"]),
+        .testTarget(name: "CDQQueuesTests", dependencies: ["CDQQueues"]),
+        .testTarget(name: "CDQSimulatorTests", dependencies: ["CDQSimulator", "CDQNVMe", "CDQUring"]),
         // Runs the built cdqctl binary: exit codes and messages are its contract.
         .testTarget(name: "CDQCtlTests", dependencies: ["cdqctl"]),
     ]
