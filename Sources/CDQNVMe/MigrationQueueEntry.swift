@@ -24,7 +24,7 @@
 ///
 /// Decoding is total and never allocates: any 32 bytes from a device give
 /// an entry, and `validate()` reports what does not make sense.
-public struct MigrationQueueEntry: Sendable, Hashable {
+public struct MigrationQueueEntry: Sendable, Hashable, BitwiseCopyable {
     public static let size = 32
     /// Byte offset of the attributes byte (phase tag) in an entry.
     public static let attributesOffset = 31

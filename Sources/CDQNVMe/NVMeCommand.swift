@@ -21,7 +21,7 @@
 ///
 /// Under io_uring passthrough the kernel owns the CID and the data pointers;
 /// it takes the data buffer from `nvme_uring_cmd.addr`, not from `prp1`.
-public struct NVMeCommand: Sendable, Hashable {
+public struct NVMeCommand: Sendable, Hashable, BitwiseCopyable {
     /// Size of a submission queue entry in bytes.
     public static let size = 64
 

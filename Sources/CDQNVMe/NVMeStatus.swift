@@ -16,7 +16,7 @@
 ///
 /// Equality compares every bit. To ask "which error was it" regardless of
 /// DNR, More and CRD, use `matches(_:)`.
-public struct NVMeStatus: Sendable, Hashable, CustomStringConvertible {
+public struct NVMeStatus: Sendable, Hashable, BitwiseCopyable, CustomStringConvertible {
     /// The 15-bit status field (bit 15 always zero).
     public let rawValue: UInt16
 

@@ -21,6 +21,15 @@ public final class EventFD: @unchecked Sendable {
         fileDescriptor = fd
     }
 
+    /// Shares an eventfd someone else created (as the RFC kernel takes a
+    /// reference to the `tpt_fd` it is given): a duplicate descriptor that
+    /// stays valid whatever the owner does with the original.
+    public init(duplicating fd: Int32) throws(SystemError) {
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        if copy < 0 { throw SystemError("dup eventfd \(fd)", errno: currentErrno()) }
+        fileDescriptor = copy
+    }
+
     deinit { close(fileDescriptor) }
 
     /// Adds `value` to the counter, waking pollers.

@@ -82,6 +82,20 @@ static inline int cdq_ioctl_cdq(int fd, struct nvme_cdq_cmd *cmd) {
 }
 static inline int cdq_ioctl_nsid(int fd) { return ioctl(fd, NVME_IOCTL_ID); }
 
+/*
+ * The phase byte of a CDQ entry is the DMA "doorbell" of that entry: the
+ * producer stores it last with release ordering, the consumer loads it with
+ * acquire ordering before reading the other 31 bytes (cdq-protocol.md §3).
+ * Queue memory is raw bytes shared with a device, so these work on a plain
+ * byte address instead of a typed Swift atomic.
+ */
+static inline void cdq_store_release_u8(uint8_t *address, uint8_t value) {
+    __atomic_store_n(address, value, __ATOMIC_RELEASE);
+}
+static inline uint8_t cdq_load_acquire_u8(const uint8_t *address) {
+    return __atomic_load_n(address, __ATOMIC_ACQUIRE);
+}
+
 /* errno as an lvalue-free read, for call sites that must not race Swift code. */
 static inline int cdq_errno(void) { return errno; }
 

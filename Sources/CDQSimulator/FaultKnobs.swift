@@ -1,0 +1,138 @@
+import CDQNVMe
+import CDQUring
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Faults a test can inject into the simulated controller, to show that
+/// the engine survives what real controllers and kernels do (cdq-protocol.md
+/// §6): events that never arrive or arrive late, admin commands that fail,
+/// a controller that stops answering for a while.
+///
+/// Thread-safe; every knob applies from the next event or command on.
+public final class FaultKnobs: @unchecked Sendable {
+    // @unchecked: all state is inside the Mutex.
+
+    /// At most this many delayed signals wait at once; beyond it a delayed
+    /// signal is delivered at once (a bounded queue, and no event lost by it).
+    public static let maximumDelayedSignals = 4096
+
+    struct State {
+        var dropNextTriggers = 0
+        var maskAfterFirstDelivery = false
+        var masked = false
+        var triggerDelayNanoseconds: UInt64 = 0
+        var delayed: [(deadline: UInt64, eventFD: EventFD)] = []
+        var failNextAdmin = 0
+        var adminFailure = NVMeStatus.internalError
+        var stallUntil: UInt64 = 0
+        var statistics = FaultStatistics()
+    }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Drops the next `count` tail pointer / queue full signals.
+    public func dropNextTriggers(_ count: Int) {
+        state.withLock { $0.dropNextTriggers = count }
+    }
+
+    /// After one delivered signal, drop all later ones, like the TP4159
+    /// emulation that masks asynchronous event type 4 after its first
+    /// delivery (§6). `false` unmasks.
+    public func maskAfterFirstDelivery(_ on: Bool) {
+        state.withLock {
+            $0.maskAfterFirstDelivery = on
+            if !on { $0.masked = false }
+        }
+    }
+
+    /// Delays every signal by `nanoseconds` (0: deliver at once).
+    public func delayTriggers(byNanoseconds nanoseconds: UInt64) {
+        state.withLock { $0.triggerDelayNanoseconds = nanoseconds }
+    }
+
+    /// Fails the next `count` admin commands with `status` before they run.
+    public func failNextAdminCommands(_ count: Int, with status: NVMeStatus) {
+        state.withLock {
+            $0.failNextAdmin = count
+            $0.adminFailure = status
+        }
+    }
+
+    /// The controller thread processes no admin command for `nanoseconds`.
+    public func stall(forNanoseconds nanoseconds: UInt64) {
+        state.withLock { $0.stallUntil = monotonicNanoseconds() + nanoseconds }
+    }
+
+    public var statistics: FaultStatistics { state.withLock { $0.statistics } }
+
+    // MARK: Used by the controller
+
+    /// Signals `eventFD` now, later, or never, as the knobs say.
+    func deliverTrigger(eventFD: EventFD) {
+        let now = monotonicNanoseconds()
+        let deliverNow: Bool = state.withLock { state in
+            if state.masked || state.dropNextTriggers > 0 {
+                if !state.masked { state.dropNextTriggers -= 1 }
+                state.statistics.triggersDropped += 1
+                return false
+            }
+            if state.maskAfterFirstDelivery { state.masked = true }
+            if state.triggerDelayNanoseconds > 0 && state.delayed.count < Self.maximumDelayedSignals {
+                state.delayed.append((now + state.triggerDelayNanoseconds, eventFD))
+                state.statistics.triggersDelayed += 1
+                return false
+            }
+            state.statistics.triggersDelivered += 1
+            return true
+        }
+        if deliverNow { try? eventFD.signal() }
+    }
+
+    /// Delivers delayed signals whose time has come; returns the deadline of
+    /// the next one still waiting, if any.
+    @discardableResult
+    func deliverDueSignals(now: UInt64 = monotonicNanoseconds()) -> UInt64? {
+        let (due, next): ([EventFD], UInt64?) = state.withLock { state in
+            let due = state.delayed.filter { $0.deadline <= now }.map(\.eventFD)
+            state.delayed.removeAll { $0.deadline <= now }
+            state.statistics.triggersDelivered += due.count
+            return (due, state.delayed.map(\.deadline).min())
+        }
+        for eventFD in due { try? eventFD.signal() }
+        return next
+    }
+
+    /// The status an admin command must fail with instead of running, if any.
+    func takeAdminFailure() -> NVMeStatus? {
+        state.withLock { state in
+            guard state.failNextAdmin > 0 else { return nil }
+            state.failNextAdmin -= 1
+            state.statistics.adminCommandsFailed += 1
+            return state.adminFailure
+        }
+    }
+
+    /// Nanoseconds the controller thread must still stall (0: none).
+    func remainingStall(now: UInt64 = monotonicNanoseconds()) -> UInt64 {
+        state.withLock { $0.stallUntil > now ? $0.stallUntil - now : 0 }
+    }
+}
+
+/// What the fault knobs did.
+public struct FaultStatistics: Sendable, Equatable {
+    public var triggersDelivered = 0
+    public var triggersDropped = 0
+    public var triggersDelayed = 0
+    public var adminCommandsFailed = 0
+}
+
+/// CLOCK_MONOTONIC in nanoseconds.
+func monotonicNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
