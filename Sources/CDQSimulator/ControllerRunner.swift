@@ -48,6 +48,7 @@ public final class ControllerRunner: @unchecked Sendable {
     public func start() {
         precondition(mode == .thread, "a manual runner is driven by step()")
         guard running.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        subsystem.faults.setWakeup(doorbell)
         thread = OSThread(name: "cdq-sim-ctrl") { [self] in
             while running.load(ordering: .acquiring) { serveOnce() }
             _ = step() // commands that raced with stop() still complete
@@ -60,6 +61,7 @@ public final class ControllerRunner: @unchecked Sendable {
         try? doorbell.signal()
         thread?.join()
         thread = nil
+        subsystem.faults.setWakeup(nil)
     }
 
     /// Serves every waiting command and due signal once, on the caller's

@@ -29,6 +29,9 @@ public final class FaultKnobs: @unchecked Sendable {
         var adminFailure = NVMeStatus.internalError
         var stallUntil: UInt64 = 0
         var statistics = FaultStatistics()
+        /// Rung when a signal is delayed, so a sleeping controller thread
+        /// recomputes when it must wake up.
+        var wakeup: EventFD?
     }
     private let state = Mutex(State())
 
@@ -71,25 +74,31 @@ public final class FaultKnobs: @unchecked Sendable {
 
     // MARK: Used by the controller
 
+    /// The controller thread's doorbell, rung whenever a signal is delayed.
+    func setWakeup(_ eventFD: EventFD?) {
+        state.withLock { $0.wakeup = eventFD }
+    }
+
     /// Signals `eventFD` now, later, or never, as the knobs say.
     func deliverTrigger(eventFD: EventFD) {
         let now = monotonicNanoseconds()
-        let deliverNow: Bool = state.withLock { state in
+        let (deliverNow, wakeup): (Bool, EventFD?) = state.withLock { state in
             if state.masked || state.dropNextTriggers > 0 {
                 if !state.masked { state.dropNextTriggers -= 1 }
                 state.statistics.triggersDropped += 1
-                return false
+                return (false, nil)
             }
             if state.maskAfterFirstDelivery { state.masked = true }
             if state.triggerDelayNanoseconds > 0 && state.delayed.count < Self.maximumDelayedSignals {
                 state.delayed.append((now + state.triggerDelayNanoseconds, eventFD))
                 state.statistics.triggersDelayed += 1
-                return false
+                return (false, state.wakeup)
             }
             state.statistics.triggersDelivered += 1
-            return true
+            return (true, nil)
         }
         if deliverNow { try? eventFD.signal() }
+        try? wakeup?.signal()
     }
 
     /// Delivers delayed signals whose time has come; returns the deadline of
