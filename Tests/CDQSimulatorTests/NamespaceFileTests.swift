@@ -19,7 +19,7 @@ func namespaceFileSizes(_ path: String) -> (size: Int, allocated: Int) {
         let namespace = try SimulatedNamespace(nsid: 1, lbaSize: 4096, capacity: capacity, backing: .file(path: path))
         for lba in [0, capacity / 3, capacity / 2, capacity - 1] {
             let bytes = namespacePattern(firstLBA: lba, blocks: 1, lbaSize: 4096)
-            #expect(writeTestBytes(namespace, at: lba, bytes) == .success)
+            #expect(namespaceWriteBytes(namespace, at: lba, bytes) == .success)
             #expect(namespaceReadDifference(namespace, at: lba, blocks: 1, expected: bytes) == nil)
         }
         let sizes = namespaceFileSizes(path)
@@ -34,7 +34,7 @@ func namespaceFileSizes(_ path: String) -> (size: Int, allocated: Int) {
         let bytes = namespacePattern(firstLBA: 100, blocks: 4, lbaSize: 512, seed: 9)
         do {
             let first = try SimulatedNamespace(nsid: 3, lbaSize: 512, capacity: 2048, backing: .file(path: path))
-            #expect(writeTestBytes(first, at: 100, bytes) == .success)
+            #expect(namespaceWriteBytes(first, at: 100, bytes) == .success)
         } // closed here
         let second = try SimulatedNamespace(nsid: 3, lbaSize: 512, capacity: 2048, backing: .file(path: path))
         #expect(namespaceReadDifference(second, at: 100, blocks: 4, expected: bytes) == nil)
@@ -46,7 +46,7 @@ func namespaceFileSizes(_ path: String) -> (size: Int, allocated: Int) {
         let path = directory.file("holes")
         let namespace = try SimulatedNamespace(nsid: 1, lbaSize: 4096, capacity: 1024, backing: .file(path: path))
         let bytes = namespacePattern(firstLBA: 0, blocks: 256, lbaSize: 4096)
-        #expect(writeTestBytes(namespace, at: 0, bytes) == .success)
+        #expect(namespaceWriteBytes(namespace, at: 0, bytes) == .success)
         #expect(namespaceFileSizes(path).allocated >= 1 << 20)
 
         #expect(namespace.deallocate(startingLBA: 0, blockCount: 256) == .success)

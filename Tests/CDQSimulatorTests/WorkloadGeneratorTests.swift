@@ -86,7 +86,7 @@ final class WorkloadCountingTarget: IOTarget {
 
 /// Recorded operations lose their sequence for deallocates (a target
 /// cannot see it); compare the rest.
-func withoutDeallocateSequences(_ operations: [WorkloadOperation]) -> [WorkloadOperation] {
+func workloadWithoutDeallocateSequences(_ operations: [WorkloadOperation]) -> [WorkloadOperation] {
     operations.map { operation in
         var copy = operation
         if copy.kind == .deallocate { copy.sequence = 0 }
@@ -103,7 +103,7 @@ func withoutDeallocateSequences(_ operations: [WorkloadOperation]) -> [WorkloadO
         #expect(statistics.operations == 1000 && statistics.errors == 0)
 
         let expected = workloadOperations(spec, capacity: 100_000, count: 1000)
-        #expect(target.seen.withLock { $0.recorded } == withoutDeallocateSequences(expected))
+        #expect(target.seen.withLock { $0.recorded } == workloadWithoutDeallocateSequences(expected))
         #expect(target.seen.withLock { $0.badStamps } == 0)
     }
 
@@ -220,7 +220,7 @@ func withoutDeallocateSequences(_ operations: [WorkloadOperation]) -> [WorkloadO
         #expect(statistics.errors == 0)
         // Sequential from LBA 0: the first block holds the first write's stamp
         // unless a later lap overwrote it; either way the LBA is its own.
-        let (status, bytes) = readTestBytes(namespace, at: 0, blocks: 1)
+        let (status, bytes) = namespaceReadBytes(namespace, at: 0, blocks: 1)
         #expect(status == .success)
         let stamp = bytes.withUnsafeBytes { WorkloadStamp(block: $0) }
         #expect(stamp?.lba == 0 && (stamp?.sequence ?? 0) >= 1)

@@ -8,7 +8,7 @@ func workloadOperations(_ spec: WorkloadSpec, capacity: UInt64, count: Int) -> [
 }
 
 let workloadPatterns: [WorkloadPattern] = [.sequential, .uniform, .hotSpot(hotFraction: 0.2, hotProbability: 0.8)]
-let oneBlock = [BlockSizeWeight(blockCount: 1, weight: 1)]
+let workloadOneBlock = [BlockSizeWeight(blockCount: 1, weight: 1)]
 
 @Suite struct WorkloadStreamTests {
     @Test(arguments: workloadPatterns)
@@ -57,7 +57,7 @@ let oneBlock = [BlockSizeWeight(blockCount: 1, weight: 1)]
         // each. Chi-square with 15 degrees of freedom is below 37.7 with
         // probability 0.999; the bound is looser still, and the seed fixed.
         let capacity: UInt64 = 1 << 32
-        let operations = workloadOperations(WorkloadSpec(pattern: .uniform, blockSizes: oneBlock, seed: 7), capacity: capacity, count: 160_000)
+        let operations = workloadOperations(WorkloadSpec(pattern: .uniform, blockSizes: workloadOneBlock, seed: 7), capacity: capacity, count: 160_000)
         var buckets = [Double](repeating: 0, count: 16)
         for operation in operations { buckets[Int(operation.startingLBA >> 28)] += 1 }
         let chiSquare = buckets.reduce(0) { $0 + ($1 - 10_000) * ($1 - 10_000) / 10_000 }
@@ -71,7 +71,7 @@ let oneBlock = [BlockSizeWeight(blockCount: 1, weight: 1)]
     }
 
     @Test func hotSpotLandsInTheHotRegionAsOftenAsAsked() {
-        let spec = WorkloadSpec(pattern: .hotSpot(hotFraction: 0.1, hotProbability: 0.8), blockSizes: oneBlock, seed: 11)
+        let spec = WorkloadSpec(pattern: .hotSpot(hotFraction: 0.1, hotProbability: 0.8), blockSizes: workloadOneBlock, seed: 11)
         var stream = WorkloadStream(spec: spec, capacity: 1_000_000)
         #expect(stream.hotRegion == 0 ..< 100_000)
         let count = 100_000
