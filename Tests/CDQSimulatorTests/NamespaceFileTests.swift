@@ -19,8 +19,8 @@ func namespaceFileSizes(_ path: String) -> (size: Int, allocated: Int) {
         let namespace = try SimulatedNamespace(nsid: 1, lbaSize: 4096, capacity: capacity, backing: .file(path: path))
         for lba in [0, capacity / 3, capacity / 2, capacity - 1] {
             let bytes = namespacePattern(firstLBA: lba, blocks: 1, lbaSize: 4096)
-            #expect(writeTestBytes(namespace, at: lba, bytes) == .success)
-            #expect(readTestBytes(namespace, at: lba, blocks: 1) == (.success, bytes))
+            #expect(namespaceWriteBytes(namespace, at: lba, bytes) == .success)
+            #expect(namespaceReadDifference(namespace, at: lba, blocks: 1, expected: bytes) == nil)
         }
         let sizes = namespaceFileSizes(path)
         #expect(sizes.size == 1 << 40)
@@ -34,11 +34,11 @@ func namespaceFileSizes(_ path: String) -> (size: Int, allocated: Int) {
         let bytes = namespacePattern(firstLBA: 100, blocks: 4, lbaSize: 512, seed: 9)
         do {
             let first = try SimulatedNamespace(nsid: 3, lbaSize: 512, capacity: 2048, backing: .file(path: path))
-            #expect(writeTestBytes(first, at: 100, bytes) == .success)
+            #expect(namespaceWriteBytes(first, at: 100, bytes) == .success)
         } // closed here
         let second = try SimulatedNamespace(nsid: 3, lbaSize: 512, capacity: 2048, backing: .file(path: path))
-        #expect(readTestBytes(second, at: 100, blocks: 4) == (.success, bytes))
-        #expect(readTestBytes(second, at: 99, blocks: 1) == (.success, [UInt8](repeating: 0, count: 512)))
+        #expect(namespaceReadDifference(second, at: 100, blocks: 4, expected: bytes) == nil)
+        #expect(namespaceReadDifference(second, at: 99, blocks: 1, expected: [UInt8](repeating: 0, count: 512)) == nil)
     }
 
     @Test func deallocatePunchesHoles() throws {
@@ -46,14 +46,14 @@ func namespaceFileSizes(_ path: String) -> (size: Int, allocated: Int) {
         let path = directory.file("holes")
         let namespace = try SimulatedNamespace(nsid: 1, lbaSize: 4096, capacity: 1024, backing: .file(path: path))
         let bytes = namespacePattern(firstLBA: 0, blocks: 256, lbaSize: 4096)
-        #expect(writeTestBytes(namespace, at: 0, bytes) == .success)
+        #expect(namespaceWriteBytes(namespace, at: 0, bytes) == .success)
         #expect(namespaceFileSizes(path).allocated >= 1 << 20)
 
         #expect(namespace.deallocate(startingLBA: 0, blockCount: 256) == .success)
         let after = namespaceFileSizes(path)
         #expect(after.allocated < 64 * 1024, "still \(after.allocated) bytes allocated")
         #expect(after.size == 1024 * 4096, "KEEP_SIZE: the namespace does not shrink")
-        #expect(readTestBytes(namespace, at: 0, blocks: 256) == (.success, [UInt8](repeating: 0, count: 256 * 4096)))
+        #expect(namespaceReadDifference(namespace, at: 0, blocks: 256, expected: [UInt8](repeating: 0, count: 256 * 4096)) == nil)
     }
 
     @Test func anExistingFileIsSizedToTheNamespace() throws {

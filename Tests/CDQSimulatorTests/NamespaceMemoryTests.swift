@@ -17,9 +17,9 @@ func namespaceResidentBytes() -> Int {
         let namespace = try SimulatedNamespace(nsid: 1, lbaSize: 4096, capacity: 1 << 18, backing: .memory)
         #expect(namespace.byteCount == 1 << 30)
         let last = namespacePattern(firstLBA: (1 << 18) - 1, blocks: 1, lbaSize: 4096)
-        #expect(writeTestBytes(namespace, at: (1 << 18) - 1, last) == .success)
-        #expect(readTestBytes(namespace, at: (1 << 18) - 1, blocks: 1) == (.success, last))
-        #expect(readTestBytes(namespace, at: 1 << 17, blocks: 1) == (.success, [UInt8](repeating: 0, count: 4096)))
+        #expect(namespaceWriteBytes(namespace, at: (1 << 18) - 1, last) == .success)
+        #expect(namespaceReadDifference(namespace, at: (1 << 18) - 1, blocks: 1, expected: last) == nil)
+        #expect(namespaceReadDifference(namespace, at: 1 << 17, blocks: 1, expected: [UInt8](repeating: 0, count: 4096)) == nil)
         // Generous: other tests run in this process at the same time; a
         // namespace that touched its whole gibibyte would be far above.
         let grown = namespaceResidentBytes() - before
@@ -29,12 +29,12 @@ func namespaceResidentBytes() -> Int {
     @Test func deallocateGivesPagesBack() throws {
         let namespace = try SimulatedNamespace(nsid: 1, lbaSize: 4096, capacity: 16384, backing: .memory)
         let bytes = [UInt8](repeating: 0x5A, count: 64 << 20)
-        #expect(writeTestBytes(namespace, at: 0, bytes) == .success)
+        #expect(namespaceWriteBytes(namespace, at: 0, bytes) == .success)
         let written = namespaceResidentBytes()
         #expect(namespace.deallocate(startingLBA: 0, blockCount: 16384) == .success)
         let released = written - namespaceResidentBytes()
         #expect(released > 32 << 20, "only \(released) bytes returned")
-        #expect(readTestBytes(namespace, at: 16383, blocks: 1) == (.success, [UInt8](repeating: 0, count: 4096)))
+        #expect(namespaceReadDifference(namespace, at: 16383, blocks: 1, expected: [UInt8](repeating: 0, count: 4096)) == nil)
     }
 
     struct ZeroedRange: Sendable, CustomTestStringConvertible {
@@ -52,10 +52,10 @@ func namespaceResidentBytes() -> Int {
     func zeroingKeepsEveryByteOutsideTheRange(range: ZeroedRange) throws {
         let namespace = try SimulatedNamespace(nsid: 1, lbaSize: 512, capacity: 64, backing: .memory)
         let bytes = namespacePattern(firstLBA: 0, blocks: 64, lbaSize: 512)
-        #expect(writeTestBytes(namespace, at: 0, bytes) == .success)
+        #expect(namespaceWriteBytes(namespace, at: 0, bytes) == .success)
         #expect(namespace.deallocate(startingLBA: range.start, blockCount: range.count) == .success)
         var expected = bytes
         for index in Int(range.start) * 512 ..< (Int(range.start) + Int(range.count)) * 512 { expected[index] = 0 }
-        #expect(readTestBytes(namespace, at: 0, blocks: 64) == (.success, expected))
+        #expect(namespaceReadDifference(namespace, at: 0, blocks: 64, expected: expected) == nil)
     }
 }

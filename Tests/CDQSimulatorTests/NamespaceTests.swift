@@ -29,7 +29,7 @@ final class NamespaceScratchDirectory {
     func file(_ name: String) -> String { path + "/" + name }
 }
 
-func makeTestNamespace(
+func namespaceForTest(
     _ backing: NamespaceTestBacking, lbaSize: Int = 512, capacity: UInt64 = 1024,
     in directory: NamespaceScratchDirectory
 ) throws -> SimulatedNamespace {
@@ -40,27 +40,46 @@ func makeTestNamespace(
     }
 }
 
-/// `blocks` blocks in which every byte depends on the block's LBA and a
-/// seed, so a block landing at the wrong LBA (or not at all) shows.
+/// `blocks` blocks in which every 8-byte word depends on the block's LBA,
+/// its position and a seed, and no byte is zero, so a block landing at the
+/// wrong LBA (or not at all, or zeroed) shows. Built a word at a time: a
+/// debug build is slow per byte.
 func namespacePattern(firstLBA: UInt64, blocks: Int, lbaSize: Int, seed: UInt8 = 1) -> [UInt8] {
-    (0 ..< blocks * lbaSize).map { index in
-        let lba = firstLBA + UInt64(index / lbaSize)
-        return UInt8(truncatingIfNeeded: lba &* 31 &+ UInt64(index % lbaSize) &* 7 &+ UInt64(seed)) | 1
+    var bytes = [UInt8](repeating: 0, count: blocks * lbaSize)
+    bytes.withUnsafeMutableBytes { raw in
+        for word in 0 ..< raw.count / 8 {
+            let lba = firstLBA + UInt64(word * 8 / lbaSize)
+            let mixed = (lba &+ 1) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(word % (lbaSize / 8)) &* 0x0000_0100_0000_01B3 ^ UInt64(seed)
+            raw.storeBytes(of: mixed | 0x0101_0101_0101_0101, toByteOffset: word * 8, as: UInt64.self)
+        }
     }
+    return bytes
 }
 
-func writeTestBytes(_ namespace: SimulatedNamespace, at lba: UInt64, _ bytes: [UInt8]) -> NVMeStatus {
+func namespaceWriteBytes(_ namespace: SimulatedNamespace, at lba: UInt64, _ bytes: [UInt8]) -> NVMeStatus {
     bytes.withUnsafeBytes {
         namespace.write(startingLBA: lba, blockCount: UInt32(bytes.count / namespace.lbaSize), data: $0)
     }
 }
 
-func readTestBytes(_ namespace: SimulatedNamespace, at lba: UInt64, blocks: Int) -> (NVMeStatus, [UInt8]) {
+func namespaceReadBytes(_ namespace: SimulatedNamespace, at lba: UInt64, blocks: Int) -> (NVMeStatus, [UInt8]) {
     var bytes = [UInt8](repeating: 0xEE, count: blocks * namespace.lbaSize)
     let status = bytes.withUnsafeMutableBytes {
         namespace.read(startingLBA: lba, blockCount: UInt32(blocks), into: $0)
     }
     return (status, bytes)
+}
+
+/// Reads `blocks` blocks at `lba` and says how they differ from
+/// `expected`: nil when equal, else the status or the first differing byte
+/// (a short message, where comparing whole arrays would print megabytes).
+func namespaceReadDifference(_ namespace: SimulatedNamespace, at lba: UInt64, blocks: Int, expected: [UInt8]) -> String? {
+    let (status, bytes) = namespaceReadBytes(namespace, at: lba, blocks: blocks)
+    guard status == .success else { return "read: \(status)" }
+    guard bytes.count == expected.count else { return "read \(bytes.count) bytes, expected \(expected.count)" }
+    guard let index = bytes.indices.first(where: { bytes[$0] != expected[$0] }) else { return nil }
+    let size = namespace.lbaSize
+    return "LBA \(lba + UInt64(index / size)) byte \(index % size): \(bytes[index]) instead of \(expected[index])"
 }
 
 struct NamespaceGeometry: Sendable, CustomTestStringConvertible {
@@ -95,26 +114,24 @@ struct NamespaceGeometry: Sendable, CustomTestStringConvertible {
         #expect(namespace.nsid == 7 && namespace.capacity == 16 && namespace.lbaSize == lbaSize)
         #expect(namespace.byteCount == 16 * lbaSize)
         let bytes = namespacePattern(firstLBA: 15, blocks: 1, lbaSize: lbaSize)
-        #expect(writeTestBytes(namespace, at: 15, bytes) == .success)
-        #expect(readTestBytes(namespace, at: 15, blocks: 1) == (.success, bytes))
+        #expect(namespaceWriteBytes(namespace, at: 15, bytes) == .success)
+        #expect(namespaceReadDifference(namespace, at: 15, blocks: 1, expected: bytes) == nil)
     }
 
     @Test(arguments: NamespaceTestBacking.allCases)
     func writeThenReadReturnsTheBytes(backing: NamespaceTestBacking) throws {
         let directory = try NamespaceScratchDirectory()
-        let namespace = try makeTestNamespace(backing, in: directory)
+        let namespace = try namespaceForTest(backing, in: directory)
         let bytes = namespacePattern(firstLBA: 10, blocks: 3, lbaSize: 512)
-        #expect(writeTestBytes(namespace, at: 10, bytes) == .success)
+        #expect(namespaceWriteBytes(namespace, at: 10, bytes) == .success)
         let last = namespacePattern(firstLBA: 1023, blocks: 1, lbaSize: 512)
-        #expect(writeTestBytes(namespace, at: 1023, last) == .success)
+        #expect(namespaceWriteBytes(namespace, at: 1023, last) == .success)
 
-        let (status, around) = readTestBytes(namespace, at: 9, blocks: 5)
-        #expect(status == .success)
         let zeroBlock = [UInt8](repeating: 0, count: 512)
         // A discard namespace stores nothing: everything reads as zeroes.
         let expected = backing == .discard ? [UInt8](repeating: 0, count: 5 * 512) : zeroBlock + bytes + zeroBlock
-        #expect(around == expected)
-        #expect(readTestBytes(namespace, at: 1023, blocks: 1).1 == (backing == .discard ? zeroBlock : last))
+        #expect(namespaceReadDifference(namespace, at: 9, blocks: 5, expected: expected) == nil)
+        #expect(namespaceReadDifference(namespace, at: 1023, blocks: 1, expected: backing == .discard ? zeroBlock : last) == nil)
     }
 
     enum ZeroingCommand: String, CaseIterable, Sendable { case writeZeroes, deallocate }
@@ -122,9 +139,9 @@ struct NamespaceGeometry: Sendable, CustomTestStringConvertible {
     @Test(arguments: NamespaceTestBacking.allCases, ZeroingCommand.allCases)
     func zeroingReadsBackZeroesAndKeepsNeighbours(backing: NamespaceTestBacking, command: ZeroingCommand) throws {
         let directory = try NamespaceScratchDirectory()
-        let namespace = try makeTestNamespace(backing, in: directory)
+        let namespace = try namespaceForTest(backing, in: directory)
         let bytes = namespacePattern(firstLBA: 0, blocks: 40, lbaSize: 512)
-        #expect(writeTestBytes(namespace, at: 0, bytes) == .success)
+        #expect(namespaceWriteBytes(namespace, at: 0, bytes) == .success)
         // LBAs 5..<35: crosses 4 KiB page and filesystem block boundaries
         // with partial pages at both ends.
         let status = switch command {
@@ -136,19 +153,19 @@ struct NamespaceGeometry: Sendable, CustomTestStringConvertible {
         var expected = bytes
         for index in 5 * 512 ..< 35 * 512 { expected[index] = 0 }
         if backing == .discard { expected = [UInt8](repeating: 0, count: bytes.count) }
-        #expect(readTestBytes(namespace, at: 0, blocks: 40) == (.success, expected))
+        #expect(namespaceReadDifference(namespace, at: 0, blocks: 40, expected: expected) == nil)
     }
 
     @Test(arguments: NamespaceTestBacking.allCases)
     func zeroBlocksIsInvalidField(backing: NamespaceTestBacking) throws {
         let directory = try NamespaceScratchDirectory()
-        let namespace = try makeTestNamespace(backing, in: directory)
+        let namespace = try namespaceForTest(backing, in: directory)
         let data = [UInt8](repeating: 1, count: 512)
         #expect(namespace.checkRange(startingLBA: 0, blockCount: 0) == .invalidFieldInCommand)
         #expect(data.withUnsafeBytes { namespace.write(startingLBA: 0, blockCount: 0, data: $0) } == .invalidFieldInCommand)
         #expect(namespace.writeZeroes(startingLBA: 0, blockCount: 0) == .invalidFieldInCommand)
         #expect(namespace.deallocate(startingLBA: 0, blockCount: 0) == .invalidFieldInCommand)
-        #expect(readTestBytes(namespace, at: 0, blocks: 0).0 == .invalidFieldInCommand)
+        #expect(namespaceReadBytes(namespace, at: 0, blocks: 0).0 == .invalidFieldInCommand)
     }
 
     struct LBARange: Sendable, CustomTestStringConvertible {
@@ -164,7 +181,7 @@ struct NamespaceGeometry: Sendable, CustomTestStringConvertible {
     ])
     func rangesPastTheEndAreLBAOutOfRange(backing: NamespaceTestBacking, range: LBARange) throws {
         let directory = try NamespaceScratchDirectory()
-        let namespace = try makeTestNamespace(backing, in: directory)
+        let namespace = try namespaceForTest(backing, in: directory)
         let big = [UInt8](repeating: 1, count: 2 * 512)
         #expect(namespace.checkRange(startingLBA: range.start, blockCount: range.count) == .lbaOutOfRange)
         // Range before buffer: a short buffer does not change the answer.
@@ -178,34 +195,34 @@ struct NamespaceGeometry: Sendable, CustomTestStringConvertible {
     @Test(arguments: NamespaceTestBacking.allCases)
     func rangesEndingAtTheCapacityAreAccepted(backing: NamespaceTestBacking) throws {
         let directory = try NamespaceScratchDirectory()
-        let namespace = try makeTestNamespace(backing, in: directory)
+        let namespace = try namespaceForTest(backing, in: directory)
         #expect(namespace.checkRange(startingLBA: 1023, blockCount: 1) == .success)
         #expect(namespace.checkRange(startingLBA: 0, blockCount: 1024) == .success)
         #expect(namespace.deallocate(startingLBA: 0, blockCount: 1024) == .success)
-        #expect(readTestBytes(namespace, at: 0, blocks: 1024).0 == .success)
+        #expect(namespaceReadBytes(namespace, at: 0, blocks: 1024).0 == .success)
     }
 
     @Test(arguments: NamespaceTestBacking.allCases)
     func shortBuffersAreInvalidField(backing: NamespaceTestBacking) throws {
         let directory = try NamespaceScratchDirectory()
-        let namespace = try makeTestNamespace(backing, in: directory)
+        let namespace = try namespaceForTest(backing, in: directory)
         let short = [UInt8](repeating: 0xAB, count: 2 * 512 - 1)
         #expect(short.withUnsafeBytes { namespace.checkWrite(startingLBA: 4, blockCount: 2, data: $0) } == .invalidFieldInCommand)
         #expect(short.withUnsafeBytes { namespace.write(startingLBA: 4, blockCount: 2, data: $0) } == .invalidFieldInCommand)
         var shortRead = [UInt8](repeating: 0, count: 2 * 512 - 1)
         #expect(shortRead.withUnsafeMutableBytes { namespace.read(startingLBA: 4, blockCount: 2, into: $0) } == .invalidFieldInCommand)
         // The rejected write stored nothing, not even its first block.
-        #expect(readTestBytes(namespace, at: 4, blocks: 2) == (.success, [UInt8](repeating: 0, count: 2 * 512)))
+        #expect(namespaceReadDifference(namespace, at: 4, blocks: 2, expected: [UInt8](repeating: 0, count: 2 * 512)) == nil)
         // Longer buffers are fine: only the first blockCount blocks count.
         let long = [UInt8](repeating: 0xCD, count: 3 * 512)
         #expect(long.withUnsafeBytes { namespace.write(startingLBA: 4, blockCount: 2, data: $0) } == .success)
-        #expect(readTestBytes(namespace, at: 6, blocks: 1).1 == [UInt8](repeating: 0, count: 512))
+        #expect(namespaceReadDifference(namespace, at: 6, blocks: 1, expected: [UInt8](repeating: 0, count: 512)) == nil)
     }
 
     @Test(arguments: NamespaceTestBacking.allCases)
     func missingDataIsInvalidFieldExceptForDiscard(backing: NamespaceTestBacking) throws {
         let directory = try NamespaceScratchDirectory()
-        let namespace = try makeTestNamespace(backing, in: directory)
+        let namespace = try namespaceForTest(backing, in: directory)
         let expected: NVMeStatus = backing == .discard ? .success : .invalidFieldInCommand
         #expect(namespace.checkWrite(startingLBA: 0, blockCount: 8, data: nil) == expected)
         #expect(namespace.write(startingLBA: 0, blockCount: 8, data: nil) == expected)
@@ -216,7 +233,7 @@ struct NamespaceGeometry: Sendable, CustomTestStringConvertible {
     @Test(arguments: [NamespaceTestBacking.memory, .file])
     func concurrentWritersToDisjointRangesAllLand(backing: NamespaceTestBacking) throws {
         let directory = try NamespaceScratchDirectory()
-        let namespace = try makeTestNamespace(backing, lbaSize: 512, capacity: 4096, in: directory)
+        let namespace = try namespaceForTest(backing, lbaSize: 512, capacity: 4096, in: directory)
         let writers = 4
         let slice = 4096 / writers
         let failures = Mutex(0)
@@ -226,14 +243,14 @@ struct NamespaceGeometry: Sendable, CustomTestStringConvertible {
             for chunk in stride(from: slice - 8, through: 0, by: -8) {
                 let lba = UInt64(writer * slice + chunk)
                 let bytes = namespacePattern(firstLBA: lba, blocks: 8, lbaSize: 512, seed: UInt8(writer))
-                if writeTestBytes(namespace, at: lba, bytes) != .success { failures.withLock { $0 += 1 } }
+                if namespaceWriteBytes(namespace, at: lba, bytes) != .success { failures.withLock { $0 += 1 } }
             }
         }
         #expect(failures.withLock { $0 } == 0)
         for writer in 0 ..< writers {
             let first = UInt64(writer * slice)
             let expected = namespacePattern(firstLBA: first, blocks: slice, lbaSize: 512, seed: UInt8(writer))
-            #expect(readTestBytes(namespace, at: first, blocks: slice) == (.success, expected), "writer \(writer)")
+            #expect(namespaceReadDifference(namespace, at: first, blocks: slice, expected: expected) == nil, "writer \(writer)")
         }
     }
 }
