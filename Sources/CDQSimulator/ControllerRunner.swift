@@ -45,13 +45,19 @@ public final class ControllerRunner: @unchecked Sendable {
     }
 
     /// Starts the controller thread (`.thread` mode only).
-    public func start() {
+    public func start() throws(SystemError) {
         precondition(mode == .thread, "a manual runner is driven by step()")
         guard running.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         subsystem.faults.setWakeup(doorbell)
-        thread = OSThread(name: "cdq-sim-ctrl") { [self] in
-            while running.load(ordering: .acquiring) { serveOnce() }
-            _ = step() // commands that raced with stop() still complete
+        do {
+            thread = try OSThread(name: "simulated controller") { [self] in
+                while running.load(ordering: .acquiring) { serveOnce() }
+                _ = step() // commands that raced with stop() still complete
+            }
+        } catch {
+            running.store(false, ordering: .releasing)
+            subsystem.faults.setWakeup(nil)
+            throw error
         }
     }
 
@@ -78,7 +84,7 @@ public final class ControllerRunner: @unchecked Sendable {
         let nextDue = subsystem.deliverDueSignals()
         waitForDoorbell(until: nextDue)
         let stall = subsystem.faults.remainingStall()
-        if stall > 0 { sleepNanoseconds(stall) }
+        if stall > 0 { MonotonicClock.sleep(nanoseconds: stall) }
         _ = serveChannels()
     }
 
@@ -103,17 +109,11 @@ public final class ControllerRunner: @unchecked Sendable {
     private func waitForDoorbell(until deadline: UInt64?) {
         var timeout: Int32 = -1
         if let deadline {
-            let now = monotonicNanoseconds()
+            let now = MonotonicClock.nanoseconds()
             timeout = deadline <= now ? 0 : Int32(min((deadline - now + 999_999) / 1_000_000, 1000))
         }
         var descriptor = pollfd(fd: doorbell.fileDescriptor, events: Int16(POLLIN), revents: 0)
         _ = poll(&descriptor, 1, timeout)
         _ = try? doorbell.drain()
-    }
-
-    private func sleepNanoseconds(_ nanoseconds: UInt64) {
-        var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && currentErrno() == EINTR { request = remaining }
     }
 }

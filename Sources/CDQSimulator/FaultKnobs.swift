@@ -67,7 +67,7 @@ public final class FaultKnobs: @unchecked Sendable {
 
     /// The controller thread processes no admin command for `nanoseconds`.
     public func stall(forNanoseconds nanoseconds: UInt64) {
-        state.withLock { $0.stallUntil = monotonicNanoseconds() + nanoseconds }
+        state.withLock { $0.stallUntil = MonotonicClock.nanoseconds() + nanoseconds }
     }
 
     public var statistics: FaultStatistics { state.withLock { $0.statistics } }
@@ -81,7 +81,7 @@ public final class FaultKnobs: @unchecked Sendable {
 
     /// Signals `eventFD` now, later, or never, as the knobs say.
     func deliverTrigger(eventFD: EventFD) {
-        let now = monotonicNanoseconds()
+        let now = MonotonicClock.nanoseconds()
         let (deliverNow, wakeup): (Bool, EventFD?) = state.withLock { state in
             if state.masked || state.dropNextTriggers > 0 {
                 if !state.masked { state.dropNextTriggers -= 1 }
@@ -104,7 +104,7 @@ public final class FaultKnobs: @unchecked Sendable {
     /// Delivers delayed signals whose time has come; returns the deadline of
     /// the next one still waiting, if any.
     @discardableResult
-    func deliverDueSignals(now: UInt64 = monotonicNanoseconds()) -> UInt64? {
+    func deliverDueSignals(now: UInt64 = MonotonicClock.nanoseconds()) -> UInt64? {
         let (due, next): ([EventFD], UInt64?) = state.withLock { state in
             let due = state.delayed.filter { $0.deadline <= now }.map(\.eventFD)
             state.delayed.removeAll { $0.deadline <= now }
@@ -126,7 +126,7 @@ public final class FaultKnobs: @unchecked Sendable {
     }
 
     /// Nanoseconds the controller thread must still stall (0: none).
-    func remainingStall(now: UInt64 = monotonicNanoseconds()) -> UInt64 {
+    func remainingStall(now: UInt64 = MonotonicClock.nanoseconds()) -> UInt64 {
         state.withLock { $0.stallUntil > now ? $0.stallUntil - now : 0 }
     }
 }
@@ -137,11 +137,4 @@ public struct FaultStatistics: Sendable, Equatable {
     public var triggersDropped = 0
     public var triggersDelayed = 0
     public var adminCommandsFailed = 0
-}
-
-/// CLOCK_MONOTONIC in nanoseconds.
-func monotonicNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }

@@ -39,7 +39,7 @@ public final class WorkloadGenerator: @unchecked Sendable {
     private let counters = WorkloadCounters()
     private let phase = ManagedAtomic<UInt8>(Phase.idle)
     private let stopRequested = ManagedAtomic<Bool>(false)
-    private var thread: SimThread?
+    private var thread: OSThread?
 
     /// Who owns the stream.
     private enum Phase {
@@ -76,7 +76,7 @@ public final class WorkloadGenerator: @unchecked Sendable {
     /// The counts so far; exact once the generator is stopped or `run` has
     /// returned, per counter while it runs.
     public var statistics: WorkloadStatistics {
-        counters.snapshot(now: SimClock.nanoseconds())
+        counters.snapshot(now: MonotonicClock.nanoseconds())
     }
 
     // MARK: Running
@@ -87,7 +87,7 @@ public final class WorkloadGenerator: @unchecked Sendable {
     public func start() throws(SystemError) {
         take(Phase.threadRunning)
         do {
-            thread = try SimThread(name: "workload generator") { self.issue(limit: Int.max) }
+            thread = try OSThread(name: "workload generator") { self.issue(limit: Int.max) }
         } catch {
             phase.store(Phase.idle, ordering: .releasing)
             throw error
@@ -150,14 +150,14 @@ public final class WorkloadGenerator: @unchecked Sendable {
     private func issue(limit: Int) {
         var stream = self.stream
         var pacer = spec.writesPerSecond.map { WorkloadPacer(operationsPerSecond: $0) }
-        let start = SimClock.nanoseconds()
+        let start = MonotonicClock.nanoseconds()
         counters.beginRun(at: start)
         var issued = 0
         while issued < limit, !stopRequested.load(ordering: .relaxed) {
             if pacer != nil {
-                let delay = pacer!.delayBeforeNext(now: SimClock.nanoseconds() - start)
+                let delay = pacer!.delayBeforeNext(now: MonotonicClock.nanoseconds() - start)
                 if delay > 0 {
-                    SimClock.sleep(nanoseconds: min(delay, Self.maximumSleepNanoseconds))
+                    MonotonicClock.sleep(nanoseconds: min(delay, Self.maximumSleepNanoseconds))
                     continue
                 }
             }
@@ -165,7 +165,7 @@ public final class WorkloadGenerator: @unchecked Sendable {
             issued += 1
         }
         self.stream = stream
-        counters.endRun(at: SimClock.nanoseconds())
+        counters.endRun(at: MonotonicClock.nanoseconds())
     }
 
     /// Sends one operation to the target and counts it.

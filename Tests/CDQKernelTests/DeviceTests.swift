@@ -33,7 +33,7 @@ import Glibc
         let fd = mkstemp(&template)
         try #require(fd >= 0)
         close(fd)
-        let path = String(cString: template)
+        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         defer { unlink(path) }
         #expect {
             _ = try NVMeCharacterDevice(path: path)

@@ -19,7 +19,7 @@ import Glibc
     @Test func theControllerThreadServesBlockingCommands() throws {
         let host = try HostQueue(entries: 16)
         let runner = try ControllerRunner(subsystem: host.subsystem)
-        runner.start()
+        try runner.start()
         defer { runner.stop() }
         let channel = try runner.openChannel()
         let create = channel.execute(AdminRequest(
@@ -37,7 +37,7 @@ import Glibc
         host.track(.start)
         for lba in 0..<40 { host.write(lba: UInt64(lba)) }
         let runner = try ControllerRunner(subsystem: host.subsystem)
-        runner.start()
+        try runner.start()
         defer { runner.stop() }
         let channel = try runner.openChannel(depth: 32)
         for head in 1...32 {
@@ -61,7 +61,7 @@ import Glibc
     @Test func completionsWakeAnIOURingPoll() throws {
         let host = try HostQueue()
         let runner = try ControllerRunner(subsystem: host.subsystem)
-        runner.start()
+        try runner.start()
         defer { runner.stop() }
         let channel = try runner.openChannel()
         let ring = try IOURing(RingConfiguration(entries: 8, bigEntries: false))
@@ -106,7 +106,7 @@ import Glibc
     @Test func aStalledControllerAnswersLate() throws {
         let host = try HostQueue()
         let runner = try ControllerRunner(subsystem: host.subsystem)
-        runner.start()
+        try runner.start()
         defer { runner.stop() }
         let channel = try runner.openChannel()
         host.subsystem.faults.stall(forNanoseconds: 200_000_000)
@@ -123,7 +123,7 @@ import Glibc
         host.create()
         host.track(.start)
         let runner = try ControllerRunner(subsystem: host.subsystem)
-        runner.start()
+        try runner.start()
         defer { runner.stop() }
         host.subsystem.faults.delayTriggers(byNanoseconds: 10_000_000)
         host.setHead(0, trigger: 2)
@@ -138,7 +138,7 @@ import Glibc
         do {
             let host = try HostQueue(entries: 16)
             let runner = try ControllerRunner(subsystem: host.subsystem)
-            runner.start()
+            try runner.start()
             let channels = try (0..<4).map { _ in try runner.openChannel() }
             host.create()
             #expect(channels[0].execute(AdminRequest(.trackSend(cdqid: 1, logging: .start))).status == .success)
