@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "CDQUring", targets: ["CDQUring"]),
         .library(name: "CDQQueues", targets: ["CDQQueues"]),
         .library(name: "CDQKernel", targets: ["CDQKernel"]),
+        .library(name: "CDQEngine", targets: ["CDQEngine"]),
         .library(name: "CDQSimulator", targets: ["CDQSimulator"]),
         .executable(name: "cdqctl", targets: ["cdqctl"]),
         .executable(name: "cdq-kernel-selftest", targets: ["cdq-kernel-selftest"]),
@@ -33,13 +34,18 @@ let package = Package(
         .target(name: "CDQUring", dependencies: ["CCDQ"]),
         // 4. Queue primitives: bounded lock-free rings.
         .target(name: "CDQQueues", dependencies: [.product(name: "Atomics", package: "swift-atomics")]),
+        // 5. The engine: one io_uring loop drains many CDQs into consumer rings.
+        .target(
+            name: "CDQEngine",
+            dependencies: ["CDQNVMe", "CDQUring", "CDQQueues", "CCDQ", .product(name: "Atomics", package: "swift-atomics")]
+        ),
         // 6 (kernel side). NVMe character devices, admin and I/O passthrough.
         .target(name: "CDQKernel", dependencies: ["CDQNVMe", "CDQUring", "CCDQ"]),
         // 6 (simulated side). A software NVM subsystem with CDQ support, for
         // tests, benchmarks, demos and users' own tests; never needed in production.
         .target(
             name: "CDQSimulator",
-            dependencies: ["CDQNVMe", "CDQQueues", "CDQUring", .product(name: "Atomics", package: "swift-atomics")]
+            dependencies: ["CDQNVMe", "CDQQueues", "CDQUring", "CDQEngine", .product(name: "Atomics", package: "swift-atomics")]
         ),
         // 7. Users.
         .executableTarget(
@@ -56,6 +62,7 @@ let package = Package(
         .testTarget(name: "CDQKernelTests", dependencies: ["CDQKernel", "CDQNVMe", "CDQUring"]),
         .testTarget(name: "CDQQueuesTests", dependencies: ["CDQQueues"]),
         .testTarget(name: "CDQSimulatorTests", dependencies: ["CDQSimulator", "CDQNVMe", "CDQUring"]),
+        .testTarget(name: "CDQEngineTests", dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", "CDQQueues"]),
         // Runs the built cdqctl binary: exit codes and messages are its contract.
         .testTarget(name: "CDQCtlTests", dependencies: ["cdqctl"]),
     ]

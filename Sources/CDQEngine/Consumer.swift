@@ -1,0 +1,117 @@
+import Atomics
+import CDQQueues
+import CDQUring
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where the engine delivers a set of queues' entries: a bounded lock-free
+/// ring with the loop thread as its only producer and one consumer thread.
+///
+/// Neither side makes a system call per record. The loop signals
+/// `readyEvent` only when the consumer said it is about to sleep
+/// (`wait`); the consumer signals the loop's space eventfd only when the
+/// loop said it stopped draining because the ring was full. That handshake
+/// is the engine's backpressure: a full ring stops its queues' draining and
+/// head updates, and nothing is dropped.
+public final class Consumer: @unchecked Sendable {
+    // @unchecked: the ring is SPSC by contract (loop thread / consumer
+    // thread); the flags are atomics; the eventfds are thread-safe.
+
+    public let ring: SPSCRing<CDQRecord>
+    /// Signalled when records arrive while the consumer waits; a consumer
+    /// with its own poll loop can watch it too (see `prepareToWait`).
+    public let readyEvent: EventFD
+    /// Signalled by the consumer when it frees space the loop waits for.
+    let spaceEvent: EventFD
+    private let consumerWaiting = ManagedAtomic<Bool>(false)
+    private let loopWaitingForSpace = ManagedAtomic<Bool>(false)
+    /// The engine's index of this consumer, set when first registered.
+    let index = ManagedAtomic<Int>(-1)
+
+    public init(capacity: Int = 4096) throws(SystemError) {
+        ring = SPSCRing(capacity: capacity)
+        readyEvent = try EventFD()
+        spaceEvent = try EventFD()
+    }
+
+    // MARK: Consumer side
+
+    /// Copies up to `buffer.count` records out; returns how many.
+    public func pop(into buffer: UnsafeMutableBufferPointer<CDQRecord>) -> Int {
+        let count = ring.pop(into: buffer)
+        if count > 0 { spaceFreed() }
+        return count
+    }
+
+    /// A contiguous run of waiting records, read in place; give it back with `release`.
+    public func peek(max: Int) -> UnsafeBufferPointer<CDQRecord> { ring.peek(max: max) }
+
+    /// Returns `count` peeked records to the ring.
+    public func release(_ count: Int) {
+        ring.release(count)
+        if count > 0 { spaceFreed() }
+    }
+
+    /// Blocks until records are waiting or `timeoutNanoseconds` pass (nil:
+    /// forever). Returns true when records are waiting.
+    @discardableResult
+    public func wait(timeoutNanoseconds: UInt64? = nil) -> Bool {
+        if !ring.isEmpty { return true }
+        prepareToWait()
+        defer { consumerWaiting.store(false, ordering: .relaxed) }
+        // Re-check after announcing: the loop may have pushed just before.
+        if !ring.isEmpty { return true }
+        var descriptor = pollfd(fd: readyEvent.fileDescriptor, events: Int16(POLLIN), revents: 0)
+        let timeout = timeoutNanoseconds.map { Int32(min(($0 + 999_999) / 1_000_000, UInt64(Int32.max))) } ?? -1
+        _ = poll(&descriptor, 1, timeout)
+        _ = try? readyEvent.drain()
+        return !ring.isEmpty
+    }
+
+    /// Announces that the consumer will sleep on `readyEvent`: the loop
+    /// signals it after its next push. Check the ring again after calling.
+    public func prepareToWait() {
+        consumerWaiting.store(true, ordering: .sequentiallyConsistent)
+    }
+
+    private func spaceFreed() {
+        // Dekker-style handshake with waitForSpace(): our head store must be
+        // visible before we read the flag, or both sides could miss the other.
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        if loopWaitingForSpace.load(ordering: .relaxed),
+           loopWaitingForSpace.exchange(false, ordering: .acquiringAndReleasing) {
+            try? spaceEvent.signal()
+        }
+    }
+
+    // MARK: Loop side
+
+    /// Pushes into the ring, then wakes a waiting consumer. Returns how many fit.
+    func deliver(_ records: UnsafeBufferPointer<CDQRecord>) -> Int {
+        let count = ring.push(contentsOf: records)
+        if count > 0 { wakeConsumer() }
+        return count
+    }
+
+    func wakeConsumer() {
+        // Pairs with prepareToWait(): the tail store before the flag load.
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        if consumerWaiting.load(ordering: .relaxed),
+           consumerWaiting.exchange(false, ordering: .acquiringAndReleasing) {
+            try? readyEvent.signal()
+        }
+    }
+
+    /// The loop found the ring full: ask for a signal when space frees up.
+    /// Returns true if space appeared meanwhile (no signal will come; go on).
+    func waitForSpace() -> Bool {
+        loopWaitingForSpace.store(true, ordering: .sequentiallyConsistent)
+        if ring.freeSpace > 0 {
+            loopWaitingForSpace.store(false, ordering: .relaxed)
+            return true
+        }
+        return false
+    }
+}

@@ -1,0 +1,114 @@
+import Atomics
+import CDQNVMe
+import CDQUring
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The CDQ engine: one io_uring event loop on its own thread that drains
+/// many Controller Data Queues into consumers' bounded lock-free rings and
+/// keeps each controller fed with asynchronous head updates.
+///
+/// Any thread may register and unregister queues and read statistics; the
+/// loop thread alone touches queue memory, consumer rings (as producer) and
+/// the ring. See docs/engine.md.
+public final class Engine: @unchecked Sendable {
+    // @unchecked: mutable state is in `shared` (locks and atomics) or owned
+    // by the loop thread; `thread` is touched by init and shutdown only.
+
+    public let configuration: EngineConfiguration
+    let shared: EngineShared
+    private var thread: OSThread?
+
+    /// Starts the loop thread. `onQueueError` is called on the loop thread
+    /// when a head update fails (keep it short; it must not block).
+    public init(
+        _ configuration: EngineConfiguration = EngineConfiguration(),
+        onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)? = nil
+    ) throws(SystemError) {
+        precondition(configuration.maximumQueues > 0 && configuration.drainBatch > 0, "bounds must be positive")
+        self.configuration = configuration
+        shared = try EngineShared(maximumQueues: configuration.maximumQueues, onQueueError: onQueueError)
+        let shared = self.shared
+        let started = try EventFD()
+        thread = try OSThread(name: "cdq engine loop") {
+            // The ring is created here: with SINGLE_ISSUER it belongs to this thread.
+            do {
+                let loop = try EngineLoop(configuration: configuration, shared: shared)
+                try? started.signal()
+                loop.run()
+            } catch {
+                shared.fail(error)
+                try? started.signal()
+            }
+        }
+        waitReadable(started)
+        if let failure = shared.failure {
+            thread?.join()
+            thread = nil
+            throw failure
+        }
+    }
+
+    deinit { shutdown() }
+
+    /// Hands a queue to the loop; its entries flow to `registration.consumer`.
+    public func register(_ registration: QueueRegistration) throws(EngineError) -> QueueHandle {
+        guard thread != nil, shared.failure == nil else { throw .stopped }
+        let (handle, consumerIndex, newConsumer, counters) = try shared.allocate(consumer: registration.consumer)
+        shared.mailbox.post(.register(
+            slot: Int(handle.index), generation: handle.generation, registration,
+            consumerIndex: consumerIndex, newConsumer: newConsumer, counters: counters))
+        return handle
+    }
+
+    /// Takes a queue back. Returns when the loop no longer touches its
+    /// memory; the result is the head the engine read up to (entries before
+    /// it were delivered). Then the queue can be deleted on the controller.
+    @discardableResult
+    public func unregister(_ handle: QueueHandle) throws(EngineError) -> UInt32 {
+        guard shared.isRegistered(handle) else { throw .unknownQueue }
+        let removal: RemovalRequest
+        do { removal = try RemovalRequest(slot: Int(handle.index), generation: handle.generation) }
+        catch { throw .system(error) }
+        shared.mailbox.post(.unregister(removal))
+        waitReadable(removal.done)
+        return removal.head
+    }
+
+    /// Counters of one registered queue.
+    public func statistics(of handle: QueueHandle) -> QueueStatistics? {
+        shared.counters(of: handle)?.snapshot
+    }
+
+    /// Counters of the whole engine.
+    public var statistics: EngineStatistics { shared.statistics }
+
+    /// Stops the loop and joins its thread. Queues still registered are
+    /// released (their memory is no longer read); idempotent.
+    public func shutdown() {
+        guard let thread else { return }
+        shared.mailbox.post(.stop)
+        thread.join()
+        self.thread = nil
+    }
+}
+
+/// Blocks until `event` is readable, then resets it.
+func waitReadable(_ event: EventFD) {
+    var descriptor = pollfd(fd: event.fileDescriptor, events: Int16(POLLIN), revents: 0)
+    while poll(&descriptor, 1, -1) < 0 && currentErrno() == EINTR {}
+    _ = try? event.drain()
+}
+
+/// Engine-wide counters.
+public struct EngineStatistics: Sendable, Equatable {
+    /// Loop turns (each is one io_uring_enter at most).
+    public var turns: UInt64
+    /// Queues registered now.
+    public var queues: Int
+    /// Sum over all queues, registered now or before.
+    public var totals: QueueStatistics
+}

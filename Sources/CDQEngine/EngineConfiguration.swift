@@ -1,0 +1,65 @@
+/// How an engine runs. Every bound is fixed at creation: overload is a
+/// decision (backpressure, a stall counted in statistics), never growth.
+public struct EngineConfiguration: Sendable {
+    /// Most queues the engine can hold at once; slots are allocated up front.
+    public var maximumQueues: Int
+    /// Submission queue entries of the loop's io_uring.
+    public var ringEntries: UInt32
+    /// Most entries drained from one queue per scan, so one busy queue
+    /// cannot starve the others in a loop turn.
+    public var drainBatch: Int
+    /// The safety net: queues not scanned for this long are scanned anyway,
+    /// so a lost or masked event costs latency, never entries (§6).
+    public var watchdogIntervalNanoseconds: UInt64
+    /// Where the tail pointer trigger is armed after each head update.
+    public var trigger: TriggerPolicy
+    /// How often a failed head update is retried before it waits for the watchdog.
+    public var headUpdateRetries: Int
+    /// When a busy queue is polled instead of waiting for events; nil: never.
+    public var polling: PollingPolicy?
+
+    public init(
+        maximumQueues: Int = 4096, ringEntries: UInt32 = 1024, drainBatch: Int = 256,
+        watchdogIntervalNanoseconds: UInt64 = 10_000_000, trigger: TriggerPolicy = .nextEntry,
+        headUpdateRetries: Int = 3, polling: PollingPolicy? = PollingPolicy()
+    ) {
+        self.maximumQueues = maximumQueues
+        self.ringEntries = ringEntries
+        self.drainBatch = drainBatch
+        self.watchdogIntervalNanoseconds = watchdogIntervalNanoseconds
+        self.trigger = trigger
+        self.headUpdateRetries = headUpdateRetries
+        self.polling = polling
+    }
+}
+
+/// Where to arm a queue's tail pointer trigger, relative to its new head.
+public enum TriggerPolicy: Sendable, Equatable {
+    /// Wake on the first new entry: lowest latency.
+    case nextEntry
+    /// Wake once this many entries are waiting: fewer wake-ups under load.
+    case afterEntries(UInt32)
+
+    func index(head: UInt32, entries: UInt32) -> UInt32 {
+        switch self {
+        case .nextEntry: return (head + 1) % entries
+        case .afterEntries(let count): return (head + max(1, min(count, entries - 1))) % entries
+        }
+    }
+}
+
+/// Adaptive polling: a queue that delivers at least `enterEntriesPerScan`
+/// entries in `enterConsecutiveScans` scans in a row is polled by the loop
+/// without events (and without a trigger); after `leaveEmptyScans` empty
+/// polls in a row it goes back to events.
+public struct PollingPolicy: Sendable, Equatable {
+    public var enterEntriesPerScan: Int
+    public var enterConsecutiveScans: Int
+    public var leaveEmptyScans: Int
+
+    public init(enterEntriesPerScan: Int = 64, enterConsecutiveScans: Int = 4, leaveEmptyScans: Int = 256) {
+        self.enterEntriesPerScan = enterEntriesPerScan
+        self.enterConsecutiveScans = enterConsecutiveScans
+        self.leaveEmptyScans = leaveEmptyScans
+    }
+}

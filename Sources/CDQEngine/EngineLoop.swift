@@ -1,0 +1,411 @@
+import CCDQ
+import CDQNVMe
+import CDQUring
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a completion on the loop's ring is about (`UserData.kind`).
+enum Tag: UInt8 {
+    case readiness = 1      // multishot poll on a queue's eventfd; index = slot
+    case counterRead = 2    // read of a queue's eventfd counter; index = slot
+    case headUpdate = 3     // uring_cmd head update (kernel transport); index = slot
+    case transport = 4      // poll on a transport's completion eventfd; index = transport
+    case space = 5          // poll on a consumer's space eventfd; index = consumer
+    case control = 6        // poll on the mailbox eventfd
+    case watchdog = 7       // the safety-net timeout
+    case cancel = 8         // cancellations; their results need no action
+}
+
+/// The engine's event loop. Created on, and used only by, the loop thread:
+/// it owns the io_uring (SINGLE_ISSUER), every QueueSlot, and the ready list.
+final class EngineLoop {
+    let configuration: EngineConfiguration
+    let ring: IOURing
+    let shared: EngineShared
+    private var slots: [QueueSlot?]
+    private var generations: GenerationTable
+    /// Slots to scan this turn: work is proportional to queues that signalled.
+    private var ready: [Int] = []
+    /// Queues in polling mode: scheduled every turn without an event.
+    private var pollingSlots: [Int] = []
+    private var consumers: [Consumer] = []
+    private var stalledByConsumer: [[Int]] = []
+    private var transports: [any AdminTransport] = []
+    private var transportsToFlush: [Bool] = []
+    private let counterBuffers: UnsafeMutablePointer<UInt64>
+    private let watchdogTime: UnsafeMutablePointer<__kernel_timespec>
+    private var stopping = false
+
+    init(configuration: EngineConfiguration, shared: EngineShared) throws(SystemError) {
+        self.configuration = configuration
+        self.shared = shared
+        ring = try IOURing(RingConfiguration(entries: configuration.ringEntries, bigEntries: true))
+        slots = Array(repeating: nil, count: configuration.maximumQueues)
+        generations = GenerationTable(slots: configuration.maximumQueues)
+        ready.reserveCapacity(configuration.maximumQueues)
+        counterBuffers = .allocate(capacity: configuration.maximumQueues)
+        watchdogTime = .allocate(capacity: 1)
+        let interval = Int64(configuration.watchdogIntervalNanoseconds)
+        watchdogTime.initialize(to: __kernel_timespec(tv_sec: interval / 1_000_000_000, tv_nsec: interval % 1_000_000_000))
+    }
+
+    deinit {
+        counterBuffers.deallocate()
+        watchdogTime.deallocate()
+    }
+
+    // MARK: The loop
+
+    func run() {
+        do {
+            try poll(shared.mailbox.event.fileDescriptor, .control, index: 0)
+            try armWatchdog()
+            while !stopping {
+                try turn()
+            }
+        } catch {
+            shared.fail(error)
+        }
+        releaseEverything()
+    }
+
+    /// One turn: scan what is ready, send what is due, wait, handle completions.
+    private func turn() throws(SystemError) {
+        scanReady()
+        flushTransports()
+        if !pollingSlots.isEmpty {
+            _ = try ring.submitAndWait(timeoutNanoseconds: 20_000)
+        } else {
+            try ring.submitAndWait(minimum: 1)
+        }
+        shared.counters.turns.add(1)
+        var failure: SystemError?
+        ring.forEachCompletion { completion in
+            do throws(SystemError) { try handle(completion) } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
+        for index in pollingSlots { schedule(index) }
+    }
+
+    private func handle(_ completion: Completion) throws(SystemError) {
+        let tag = completion.tag
+        switch Tag(rawValue: tag.kind) {
+        case .readiness:
+            guard let slot = current(tag) else { return }
+            slot.counters.wakeups.add(1)
+            if !completion.hasMore { slot.pollArmed = false; try armReadiness(slot) }
+            try readCounter(slot)
+            schedule(slot.index)
+        case .counterRead:
+            if let slot = current(tag) { slot.counterReadPending = false }
+        case .headUpdate:
+            guard let slot = current(tag) else { return }
+            let status: NVMeStatus = completion.result == 0 ? .success
+                : completion.result > 0 ? NVMeStatus(rawValue: UInt16(truncatingIfNeeded: completion.result)) : .internalError
+            headUpdateCompleted(slot, status)
+        case .transport:
+            let transport = transports[Int(tag.index)]
+            if let fd = transport.completionEventFD {
+                _ = readNonBlocking(fd)
+                if !completion.hasMore { try poll(fd, .transport, index: Int(tag.index)) }
+            }
+            transport.reapCompletions { rawTag, status in
+                let tag = UserData(rawValue: rawTag)
+                if let slot = current(tag) { headUpdateCompleted(slot, status) }
+            }
+        case .space:
+            let index = Int(tag.index)
+            _ = readNonBlocking(consumers[index].spaceEvent.fileDescriptor)
+            if !completion.hasMore { try poll(consumers[index].spaceEvent.fileDescriptor, .space, index: index) }
+            for slot in stalledByConsumer[index] { slots[slot]?.stalled = false; schedule(slot) }
+            stalledByConsumer[index].removeAll(keepingCapacity: true)
+        case .control:
+            _ = readNonBlocking(shared.mailbox.event.fileDescriptor)
+            if !completion.hasMore { try poll(shared.mailbox.event.fileDescriptor, .control, index: 0) }
+            try processControl()
+        case .watchdog:
+            watchdogFired()
+            try armWatchdog()
+        case .cancel, nil:
+            break
+        }
+    }
+
+    /// The slot a tag names, unless the queue it named was unregistered since.
+    private func current(_ tag: UserData) -> QueueSlot? {
+        guard Int(tag.index) < slots.count, generations.isCurrent(tag) else { return nil }
+        return slots[Int(tag.index)]
+    }
+
+    // MARK: Scanning
+
+    func schedule(_ index: Int) {
+        guard let slot = slots[index], !slot.scheduled, !slot.stalled else { return }
+        slot.scheduled = true
+        ready.append(index)
+    }
+
+    private func scanReady() {
+        guard !ready.isEmpty else { return }
+        let now = MonotonicClock.nanoseconds()
+        let batch = ready
+        ready.removeAll(keepingCapacity: true)
+        for index in batch {
+            guard let slot = slots[index] else { continue }
+            slot.scheduled = false
+            slot.lastScan = now
+            guard slot.removal == nil else { continue }
+            scan(slot)
+        }
+    }
+
+    /// Drains `slot` by phase tag into its consumer's ring, then sends a
+    /// head update if one is due (cdq-protocol.md §4).
+    private func scan(_ slot: QueueSlot) {
+        slot.counters.scans.add(1)
+        if slot.polling { slot.counters.polls.add(1) }
+        let drained = drain(slot)
+        if drained > 0 { slot.consumer.wakeConsumer() }
+        adaptPolling(slot, drained: drained)
+        if slot.needsHeadUpdate { requestHeadUpdate(slot) }
+    }
+
+    /// Copies new entries straight into the consumer ring; stops at the
+    /// first old phase, at `drainBatch`, or when the ring is full.
+    private func drain(_ slot: QueueSlot) -> Int {
+        var drained = 0
+        while drained < configuration.drainBatch {
+            let region = slot.consumer.ring.reserve(max: configuration.drainBatch - drained)
+            if region.isEmpty {
+                if slot.consumer.waitForSpace() { continue }
+                stall(slot)
+                break
+            }
+            let copied = copyEntries(slot, into: region)
+            slot.consumer.ring.commit(copied)
+            drained += copied
+            if copied < region.count { break }
+        }
+        slot.counters.entries.add(UInt64(drained))
+        return drained
+    }
+
+    private func copyEntries(_ slot: QueueSlot, into region: UnsafeMutableBufferPointer<CDQRecord>) -> Int {
+        var count = 0
+        while count < region.count {
+            let entry = slot.memory + Int(slot.readIndex) * 32
+            // Acquire: the other 31 bytes were written before the phase byte.
+            let attributes = cdq_load_acquire_u8((entry + 31).assumingMemoryBound(to: UInt8.self))
+            guard (attributes & 1 == 1) == slot.expectedPhase else { break }
+            let raw = entry.loadUnaligned(as: (UInt64, UInt64, UInt64, UInt64).self)
+            let overflow = (attributes >> 1) & 0x7 == 7
+            if overflow { slot.counters.overflows.add(1) }
+            region[count] = CDQRecord(raw: raw, queue: UInt32(slot.index), cdqid: slot.cdqid, kind: overflow ? .overflow : .entry)
+            count += 1
+            slot.readIndex += 1
+            if slot.readIndex == slot.entryCount {
+                slot.readIndex = 0
+                slot.expectedPhase.toggle()
+            }
+        }
+        return count
+    }
+
+    private func stall(_ slot: QueueSlot) {
+        slot.counters.ringFullStalls.add(1)
+        slot.stalled = true
+        stalledByConsumer[slot.consumerIndex].append(slot.index)
+    }
+
+    private func adaptPolling(_ slot: QueueSlot, drained: Int) {
+        guard let policy = configuration.polling else { return }
+        if slot.polling {
+            slot.emptyPolls = drained == 0 ? slot.emptyPolls + 1 : 0
+            if slot.emptyPolls >= policy.leaveEmptyScans {
+                slot.polling = false
+                pollingSlots.removeAll { $0 == slot.index }
+                slot.triggerArmed = false // back to events: the next head update arms it
+            }
+        } else {
+            slot.busyScans = drained >= policy.enterEntriesPerScan ? slot.busyScans + 1 : 0
+            if slot.busyScans >= policy.enterConsecutiveScans {
+                slot.polling = true
+                slot.emptyPolls = 0
+                pollingSlots.append(slot.index)
+            }
+        }
+    }
+
+    // MARK: Head updates
+
+    /// At most one head update in flight per queue; a newer head waits for
+    /// the completion and goes out then (coalescing).
+    private func requestHeadUpdate(_ slot: QueueSlot) {
+        guard !slot.updateInFlight else {
+            slot.counters.headUpdatesCoalesced.add(1)
+            return
+        }
+        let trigger = slot.polling ? nil : configuration.trigger.index(head: slot.readIndex, entries: slot.entryCount)
+        let command = NVMeCommand.setControllerDataQueue(cdqid: slot.cdqid, head: slot.readIndex, tailPointerTrigger: trigger)
+        let tag = UserData(kind: Tag.headUpdate.rawValue, generation: slot.generation, index: UInt32(slot.index))
+        let accepted = (try? slot.transport.submit(command, tag: tag.rawValue, ring: ring)) ?? false
+        guard accepted else { return } // transport full: the next scan tries again
+        slot.updateInFlight = true
+        slot.sentHead = slot.readIndex
+        slot.triggerArmed = trigger != nil
+        slot.counters.headUpdates.add(1)
+        markForFlush(slot.transport)
+    }
+
+    private func headUpdateCompleted(_ slot: QueueSlot, _ status: NVMeStatus) {
+        slot.updateInFlight = false
+        if status.isSuccess {
+            slot.acknowledgedHead = slot.sentHead
+            slot.retries = 0
+        } else {
+            slot.counters.adminErrors.add(1)
+            slot.sentHead = slot.acknowledgedHead
+            slot.triggerArmed = false
+            shared.report(QueueHandle(index: UInt32(slot.index), generation: slot.generation), status)
+            if slot.retries < configuration.headUpdateRetries && !status.doNotRetry {
+                slot.retries += 1
+            } else {
+                slot.retries = 0
+                slot.waitingForWatchdog = true
+            }
+        }
+        if let removal = slot.removal {
+            finishRemoval(slot, removal)
+            return
+        }
+        // Scan once more after arming: entries posted before the trigger was
+        // armed would otherwise wait for a wrap (the lost wake-up, §4).
+        schedule(slot.index)
+    }
+
+    private func markForFlush(_ transport: any AdminTransport) {
+        if let index = transports.firstIndex(where: { $0 === transport }) { transportsToFlush[index] = true }
+    }
+
+    private func flushTransports() {
+        for index in transports.indices where transportsToFlush[index] {
+            transports[index].flush()
+            transportsToFlush[index] = false
+        }
+    }
+
+    // MARK: Watchdog
+
+    private func armWatchdog() throws(SystemError) {
+        try ring.nextSubmission().prepareTimeout(watchdogTime, UserData(kind: Tag.watchdog.rawValue, index: 0))
+    }
+
+    /// Scans every queue no event has scanned for an interval, and retries
+    /// head updates that gave up: a lost event costs latency, never entries.
+    private func watchdogFired() {
+        let now = MonotonicClock.nanoseconds()
+        for case let slot? in slots where slot.removal == nil {
+            slot.waitingForWatchdog = false
+            if now &- slot.lastScan >= configuration.watchdogIntervalNanoseconds {
+                slot.counters.watchdogScans.add(1)
+                schedule(slot.index)
+            }
+        }
+    }
+
+    // MARK: Registration
+
+    private func processControl() throws(SystemError) {
+        for request in shared.mailbox.take() {
+            switch request {
+            case .register(let index, let generation, let registration, let consumerIndex, let newConsumer, let counters):
+                if newConsumer { try addConsumer(registration.consumer, index: consumerIndex) }
+                try addTransportIfNew(registration.transport)
+                let slot = QueueSlot(index: index, generation: generation, registration: registration, consumerIndex: consumerIndex, counters: counters)
+                precondition(generations.tag(kind: 0, slot: index).generation == generation, "slot generation out of step")
+                slots[index] = slot
+                try armReadiness(slot)
+                schedule(index)
+            case .unregister(let removal):
+                guard let slot = slots[removal.slot], slot.generation == removal.generation else {
+                    try? removal.done.signal()
+                    continue
+                }
+                slot.removal = removal
+                if slot.pollArmed {
+                    let target = UserData(kind: Tag.readiness.rawValue, generation: slot.generation, index: UInt32(slot.index))
+                    try ring.nextSubmission().prepareCancel(target, UserData(kind: Tag.cancel.rawValue, index: 0))
+                }
+                if !slot.updateInFlight { finishRemoval(slot, removal) }
+            case .stop:
+                stopping = true
+            }
+        }
+    }
+
+    private func addConsumer(_ consumer: Consumer, index: Int) throws(SystemError) {
+        precondition(index == consumers.count, "consumers are registered in order")
+        consumers.append(consumer)
+        stalledByConsumer.append([])
+        try poll(consumer.spaceEvent.fileDescriptor, .space, index: index)
+    }
+
+    private func addTransportIfNew(_ transport: any AdminTransport) throws(SystemError) {
+        guard !transports.contains(where: { $0 === transport }) else { return }
+        transports.append(transport)
+        transportsToFlush.append(false)
+        if let fd = transport.completionEventFD { try poll(fd, .transport, index: transports.count - 1) }
+    }
+
+    private func finishRemoval(_ slot: QueueSlot, _ removal: RemovalRequest) {
+        if slot.polling { pollingSlots.removeAll { $0 == slot.index } }
+        removal.head = slot.readIndex
+        generations.advance(slot: slot.index)
+        slots[slot.index] = nil
+        stalledByConsumer[slot.consumerIndex].removeAll { $0 == slot.index }
+        shared.release(slot: slot.index)
+        try? removal.done.signal()
+    }
+
+    // MARK: io_uring helpers
+
+    private func armReadiness(_ slot: QueueSlot) throws(SystemError) {
+        let tag = UserData(kind: Tag.readiness.rawValue, generation: slot.generation, index: UInt32(slot.index))
+        try ring.nextSubmission().preparePollMultishot(fd: slot.eventFD.fileDescriptor, tag)
+        slot.pollArmed = true
+    }
+
+    /// Resets the eventfd counter through the ring, batched with the turn's
+    /// other submissions (one read in flight per queue).
+    private func readCounter(_ slot: QueueSlot) throws(SystemError) {
+        guard !slot.counterReadPending else { return }
+        slot.counterReadPending = true
+        let buffer = UnsafeMutableRawBufferPointer(start: counterBuffers + slot.index, count: 8)
+        let tag = UserData(kind: Tag.counterRead.rawValue, generation: slot.generation, index: UInt32(slot.index))
+        try ring.nextSubmission().prepareRead(fd: slot.eventFD.fileDescriptor, into: buffer, offset: UInt64.max, tag)
+    }
+
+    private func poll(_ fd: Int32, _ kind: Tag, index: Int) throws(SystemError) {
+        try ring.nextSubmission().preparePollMultishot(fd: fd, UserData(kind: kind.rawValue, index: UInt32(index)))
+    }
+
+    private func readNonBlocking(_ fd: Int32) -> UInt64 {
+        var value: UInt64 = 0
+        return read(fd, &value, 8) == 8 ? value : 0
+    }
+
+    // MARK: Shutdown
+
+    /// Frees every slot and answers pending removals, so no caller blocks forever.
+    private func releaseEverything() {
+        for case let slot? in slots {
+            if let removal = slot.removal { finishRemoval(slot, removal) }
+            else { shared.release(slot: slot.index) }
+        }
+        for request in shared.mailbox.take() {
+            if case .unregister(let removal) = request { try? removal.done.signal() }
+        }
+    }
+}

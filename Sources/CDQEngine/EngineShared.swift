@@ -1,0 +1,105 @@
+import Atomics
+import CDQNVMe
+import CDQUring
+import Synchronization
+
+/// State the loop thread shares with callers on other threads: slot
+/// allocation, live counters, the mailbox, the error callback.
+final class EngineShared: @unchecked Sendable {
+    // @unchecked: everything mutable is behind `state` or atomic.
+
+    let mailbox: ControlMailbox
+    let counters = EngineCounters()
+    private let onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)?
+
+    struct State {
+        var freeSlots: [Int]
+        var generations: [UInt16]
+        var live: [Int: QueueCounters] = [:]
+        var consumers: [ObjectIdentifier: Int] = [:]
+        var retired = QueueStatistics()
+        var failure: SystemError?
+    }
+    private let state: Mutex<State>
+    let maximumQueues: Int
+
+    init(maximumQueues: Int, onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)?) throws(SystemError) {
+        mailbox = try ControlMailbox()
+        self.maximumQueues = maximumQueues
+        self.onQueueError = onQueueError
+        state = Mutex(State(freeSlots: Array((0..<maximumQueues).reversed()), generations: Array(repeating: 0, count: maximumQueues)))
+    }
+
+    /// Picks a free slot for a new queue, and an index for its consumer.
+    func allocate(consumer: Consumer) throws(EngineError) -> (QueueHandle, consumerIndex: Int, newConsumer: Bool, counters: QueueCounters) {
+        let result: (QueueHandle, Int, Bool, QueueCounters)? = state.withLock { state in
+            guard let slot = state.freeSlots.popLast() else { return nil }
+            let key = ObjectIdentifier(consumer)
+            var newConsumer = false
+            if state.consumers[key] == nil {
+                state.consumers[key] = state.consumers.count
+                newConsumer = true
+            }
+            let counters = QueueCounters()
+            state.live[slot] = counters
+            return (QueueHandle(index: UInt32(slot), generation: state.generations[slot]), state.consumers[key]!, newConsumer, counters)
+        }
+        guard let result else { throw .tooManyQueues(maximum: maximumQueues) }
+        return result
+    }
+
+    func isRegistered(_ handle: QueueHandle) -> Bool {
+        state.withLock { Int(handle.index) < $0.generations.count && $0.generations[Int(handle.index)] == handle.generation && $0.live[Int(handle.index)] != nil }
+    }
+
+    /// The live counters the loop writes for `handle`'s slot.
+    func counters(of handle: QueueHandle) -> QueueCounters? {
+        state.withLock { state in
+            guard Int(handle.index) < state.generations.count, state.generations[Int(handle.index)] == handle.generation else { return nil }
+            return state.live[Int(handle.index)]
+        }
+    }
+
+    /// The loop is done with a slot: it may be reused under a new generation.
+    func release(slot: Int) {
+        state.withLock { state in
+            if let counters = state.live[slot] { state.retired = state.retired + counters.snapshot }
+            state.live[slot] = nil
+            state.generations[slot] &+= 1
+            state.freeSlots.append(slot)
+        }
+    }
+
+    func report(_ handle: QueueHandle, _ status: NVMeStatus) {
+        onQueueError?(handle, status)
+    }
+
+    func fail(_ error: Error) {
+        let system = (error as? SystemError) ?? SystemError("engine loop", errno: 5)
+        state.withLock { $0.failure = system }
+    }
+
+    var failure: SystemError? { state.withLock { $0.failure } }
+
+    var statistics: EngineStatistics {
+        state.withLock { state in
+            let totals = state.live.values.reduce(state.retired) { $0 + $1.snapshot }
+            return EngineStatistics(turns: counters.turns.load(ordering: .relaxed), queues: state.live.count, totals: totals)
+        }
+    }
+}
+
+final class EngineCounters: Sendable {
+    let turns = ManagedAtomic<UInt64>(0)
+}
+
+extension QueueStatistics {
+    static func + (lhs: QueueStatistics, rhs: QueueStatistics) -> QueueStatistics {
+        QueueStatistics(
+            entries: lhs.entries + rhs.entries, wakeups: lhs.wakeups + rhs.wakeups, scans: lhs.scans + rhs.scans,
+            polls: lhs.polls + rhs.polls, headUpdates: lhs.headUpdates + rhs.headUpdates,
+            headUpdatesCoalesced: lhs.headUpdatesCoalesced + rhs.headUpdatesCoalesced,
+            adminErrors: lhs.adminErrors + rhs.adminErrors, ringFullStalls: lhs.ringFullStalls + rhs.ringFullStalls,
+            overflows: lhs.overflows + rhs.overflows, watchdogScans: lhs.watchdogScans + rhs.watchdogScans)
+    }
+}

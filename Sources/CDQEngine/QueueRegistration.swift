@@ -1,0 +1,62 @@
+import CDQUring
+
+/// A queue handed to the engine: its memory, its eventfd, how to send its
+/// head updates, and where its entries go.
+///
+/// The queue must already exist on the controller (created on zeroed
+/// memory); `head` and `phase` say where the engine starts reading (0 and
+/// true for a new queue). The memory must stay valid until `unregister`
+/// returns: the engine reads it from its loop thread until then.
+public struct QueueRegistration: @unchecked Sendable {
+    // @unchecked: the memory and the transport are handed to the loop
+    // thread and used only there until unregister returns.
+    public var memory: UnsafeMutableRawPointer
+    public var entryCount: UInt32
+    public var cdqid: UInt16
+    /// The eventfd the controller signals for the tail pointer trigger.
+    public var eventFD: EventFD
+    public var transport: any AdminTransport
+    public var consumer: Consumer
+    public var head: UInt32
+    public var phase: Bool
+
+    public init(
+        memory: UnsafeMutableRawPointer, entryCount: UInt32, cdqid: UInt16, eventFD: EventFD,
+        transport: any AdminTransport, consumer: Consumer, head: UInt32 = 0, phase: Bool = true
+    ) {
+        precondition(entryCount >= 2, "a CDQ has at least two entries")
+        precondition(head < entryCount, "the head must lie inside the queue")
+        self.memory = memory
+        self.entryCount = entryCount
+        self.cdqid = cdqid
+        self.eventFD = eventFD
+        self.transport = transport
+        self.consumer = consumer
+        self.head = head
+        self.phase = phase
+    }
+}
+
+/// Names a registered queue; stale once the queue is unregistered.
+public struct QueueHandle: Hashable, Sendable {
+    /// The engine's slot for the queue; also `CDQRecord.queue`.
+    public let index: UInt32
+    let generation: UInt16
+}
+
+/// Why the engine refused a request.
+public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
+    case tooManyQueues(maximum: Int)
+    case unknownQueue
+    case stopped
+    case system(SystemError)
+
+    public var description: String {
+        switch self {
+        case .tooManyQueues(let maximum): "the engine already holds its maximum of \(maximum) queues"
+        case .unknownQueue: "no such queue is registered (already unregistered?)"
+        case .stopped: "the engine has been shut down"
+        case .system(let error): error.description
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Atomics
+
+/// Counters of one queue, written by the loop thread, readable from any.
+public struct QueueStatistics: Sendable, Equatable {
+    /// Entries delivered to the consumer (overflow events included).
+    public var entries: UInt64 = 0
+    /// Readiness events (eventfd wake-ups) seen.
+    public var wakeups: UInt64 = 0
+    /// Scans of the queue's phase bits (event-driven, watchdog or polling).
+    public var scans: UInt64 = 0
+    /// Scans made while the queue was in polling mode.
+    public var polls: UInt64 = 0
+    /// Set Features FID 0x21 commands sent.
+    public var headUpdates: UInt64 = 0
+    /// Head updates folded into a later one because one was in flight.
+    public var headUpdatesCoalesced: UInt64 = 0
+    /// Head updates the controller or kernel rejected.
+    public var adminErrors: UInt64 = 0
+    /// Times draining stopped because the consumer's ring was full.
+    public var ringFullStalls: UInt64 = 0
+    /// ESA 7 entries seen: the controller lost changes.
+    public var overflows: UInt64 = 0
+    /// Scans started by the watchdog rather than an event.
+    public var watchdogScans: UInt64 = 0
+}
+
+/// The loop's live counters behind `QueueStatistics` (relaxed atomics: each
+/// is exact, a snapshot of several is not taken at one instant).
+final class QueueCounters: Sendable {
+    let entries = ManagedAtomic<UInt64>(0)
+    let wakeups = ManagedAtomic<UInt64>(0)
+    let scans = ManagedAtomic<UInt64>(0)
+    let polls = ManagedAtomic<UInt64>(0)
+    let headUpdates = ManagedAtomic<UInt64>(0)
+    let headUpdatesCoalesced = ManagedAtomic<UInt64>(0)
+    let adminErrors = ManagedAtomic<UInt64>(0)
+    let ringFullStalls = ManagedAtomic<UInt64>(0)
+    let overflows = ManagedAtomic<UInt64>(0)
+    let watchdogScans = ManagedAtomic<UInt64>(0)
+
+    var snapshot: QueueStatistics {
+        QueueStatistics(
+            entries: entries.load(ordering: .relaxed), wakeups: wakeups.load(ordering: .relaxed),
+            scans: scans.load(ordering: .relaxed), polls: polls.load(ordering: .relaxed),
+            headUpdates: headUpdates.load(ordering: .relaxed),
+            headUpdatesCoalesced: headUpdatesCoalesced.load(ordering: .relaxed),
+            adminErrors: adminErrors.load(ordering: .relaxed), ringFullStalls: ringFullStalls.load(ordering: .relaxed),
+            overflows: overflows.load(ordering: .relaxed), watchdogScans: watchdogScans.load(ordering: .relaxed))
+    }
+}
+
+extension ManagedAtomic where Value == UInt64 {
+    func add(_ amount: UInt64) { wrappingIncrement(by: amount, ordering: .relaxed) }
+}
