@@ -70,7 +70,7 @@ if ProcessInfo.processInfo.environment["CDQ_BENCHMARKS"] != nil {
     package.targets.append(
         .executableTarget(
             name: "CDQMicro",
-            dependencies: ["CDQNVMe", .product(name: "Benchmark", package: "benchmark")],
+            dependencies: ["CDQNVMe", "CDQQueues", .product(name: "Benchmark", package: "benchmark")],
             path: "Benchmarks/CDQMicro",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ))
