@@ -16,12 +16,14 @@ build: deps
 	$(SWIFT) build
 
 ## Unit tests, then the passthrough proof on a real Linux NVMe driver under QEMU.
-test: build
-	$(SWIFT) test
+test: unit-test
 	@$(MAKE) --no-print-directory test-kernel
 
+## Unit tests in parallel, then the tests that count the process's file
+## descriptors, alone (they cannot share the process with other tests).
 unit-test: build
 	$(SWIFT) test
+	CDQ_EXCLUSIVE_TESTS=1 $(SWIFT) test --skip-build --no-parallel --filter 'ReleasesEveryDescriptor'
 
 ## Boots Debian's kernel under QEMU with an emulated NVMe controller and runs
 ## cdq-kernel-selftest and cdqctl inside it (docs/real-kernel.md).

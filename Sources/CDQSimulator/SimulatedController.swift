@@ -41,6 +41,15 @@ public final class SimulatedController: IOTarget, @unchecked Sendable {
         namespaces.first { $0.nsid == nsid }
     }
 
+    /// Entries posted and not yet handed back (tail - head) in this
+    /// controller's queue, or nil without a queue. For tests and tools
+    /// that must keep a queue from filling.
+    public var outstandingEntries: UInt32? {
+        state.withLock { state in
+            state.queue.map { ($0.tail &+ $0.entryCount &- $0.head) % $0.entryCount }
+        }
+    }
+
     /// True while Migration Send has the controller suspended.
     public var isSuspended: Bool { state.withLock { $0.suspended } }
 

@@ -1,0 +1,143 @@
+import CDQEngine
+import CDQNVMe
+import CDQSimulator
+import CDQUring
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The engine against what controllers and kernels really do (§6): events
+/// lost or masked, head updates rejected.
+@Suite struct EngineFaultTests {
+    func writeAndCollect(_ fixture: EngineFixture, _ consumer: Consumer, from: Int, count: Int) -> [UInt64] {
+        for lba in from..<from + count { _ = fixture.write(1, lba: UInt64(lba)) }
+        return collect(consumer, count: count).map(\.entry.startingLBA)
+    }
+
+    @Test func maskedTriggersCostLatencyNotEntries() throws {
+        let fixture = try EngineFixture(controllers: 1, configuration: EngineConfiguration(watchdogIntervalNanoseconds: 2_000_000))
+        fixture.subsystem.faults.maskAfterFirstDelivery(true)
+        let consumer = try Consumer()
+        let queue = try fixture.attach(cntlid: 1, entries: 64, consumer: consumer)
+        _ = collect(consumer, count: 1)
+        var delivered: [UInt64] = []
+        for round in 0..<10 { delivered += writeAndCollect(fixture, consumer, from: round * 10, count: 10) }
+        #expect(delivered == (0..<100).map(UInt64.init))
+        #expect(fixture.subsystem.faults.statistics.triggersDropped > 0, "events really were lost")
+        #expect((fixture.engine.statistics(of: queue.handle)?.watchdogScans ?? 0) > 0, "the watchdog found them")
+    }
+
+    @Test func droppedTriggersAreRecoveredByTheWatchdog() throws {
+        let fixture = try EngineFixture(controllers: 1, configuration: EngineConfiguration(watchdogIntervalNanoseconds: 2_000_000))
+        let consumer = try Consumer()
+        try fixture.attach(cntlid: 1, entries: 64, consumer: consumer)
+        _ = collect(consumer, count: 1)
+        fixture.subsystem.faults.dropNextTriggers(1_000)
+        #expect(writeAndCollect(fixture, consumer, from: 0, count: 30) == (0..<30).map(UInt64.init))
+    }
+
+    @Test func rejectedHeadUpdatesAreReportedAndRetried() throws {
+        let errors = Mutex<[NVMeStatus]>([])
+        let fixture = try EngineFixture(controllers: 1, configuration: EngineConfiguration(watchdogIntervalNanoseconds: 2_000_000)) { _, status in
+            errors.withLock { $0.append(status) }
+        }
+        let consumer = try Consumer()
+        let queue = try fixture.attach(cntlid: 1, entries: 64, consumer: consumer)
+        _ = collect(consumer, count: 1)
+        fixture.subsystem.faults.failNextAdminCommands(5, with: .internalError)
+        var delivered: [UInt64] = []
+        for round in 0..<6 { delivered += writeAndCollect(fixture, consumer, from: round * 8, count: 8) }
+        #expect(delivered == (0..<48).map(UInt64.init), "entries keep flowing while head updates fail")
+        // Head updates run behind delivery: wait until they have used up the
+        // injected failures (only they send admin commands meanwhile), then
+        // until the controller's head caught up with the consumer.
+        let deadline = MonotonicClock.nanoseconds() + 2_000_000_000
+        while fixture.subsystem.faults.statistics.adminCommandsFailed < 5 && MonotonicClock.nanoseconds() < deadline {
+            MonotonicClock.sleep(nanoseconds: 1_000_000)
+        }
+        var head: UInt32 = 0
+        while MonotonicClock.nanoseconds() < deadline {
+            head = controllerHead(fixture, queue)
+            if head == 49 { break }
+            MonotonicClock.sleep(nanoseconds: 1_000_000)
+        }
+        #expect(head == 49, "FIRST plus 48 entries handed back")
+        #expect(fixture.subsystem.faults.statistics.adminCommandsFailed == 5)
+        let statistics = try #require(fixture.engine.statistics(of: queue.handle))
+        #expect(statistics.adminErrors == 5)
+        #expect(errors.withLock { $0.count } == 5)
+        #expect(errors.withLock { $0.allSatisfy { $0 == .internalError } })
+    }
+
+    @Test func unregisterReturnsTheHeadAndForgetsTheQueue() throws {
+        let fixture = try EngineFixture(controllers: 4)
+        let consumer = try Consumer()
+        for cntlid in 1...4 { try fixture.attach(cntlid: UInt16(cntlid), entries: 32, consumer: consumer) }
+        _ = collect(consumer, count: 4)
+        for cntlid in 1...4 { _ = fixture.write(UInt16(cntlid), lba: 1) }
+        #expect(collect(consumer, count: 4).count == 4)
+        let head = try fixture.engine.unregister(fixture.queues[0].handle)
+        #expect(head == 2, "FIRST and one write read")
+        #expect(throws: EngineError.unknownQueue) { try fixture.engine.unregister(fixture.queues[0].handle) }
+        #expect(fixture.engine.statistics(of: fixture.queues[0].handle) == nil)
+        #expect(fixture.engine.statistics.queues == 3)
+        #expect(fixture.engine.statistics.totals.entries == 8, "a retired queue still counts in the totals")
+    }
+
+    @Test(.enabled(if: exclusiveTests, "counts the process's descriptors, so it runs alone: make test does that"))
+    func shutdownReleasesEveryDescriptor() throws {
+        let before = openDescriptors()
+        do {
+            let fixture = try EngineFixture(controllers: 4)
+            let consumer = try Consumer()
+            for cntlid in 1...4 { try fixture.attach(cntlid: UInt16(cntlid), entries: 32, consumer: consumer) }
+            for cntlid in 1...4 { _ = fixture.write(UInt16(cntlid), lba: 1) }
+            #expect(collect(consumer, count: 8).count == 8)
+            try fixture.engine.unregister(fixture.queues[0].handle)
+        }
+        #expect(openDescriptors() == before)
+    }
+
+    @Test func aBusyQueueIsPolledAndAnIdleOneWaitsForEvents() throws {
+        let policy = PollingPolicy(enterEntriesPerScan: 8, enterConsecutiveScans: 2, leaveEmptyScans: 50)
+        let fixture = try EngineFixture(controllers: 1, configuration: EngineConfiguration(polling: policy))
+        let consumer = try Consumer(capacity: 8192)
+        let queue = try fixture.attach(cntlid: 1, entries: 4096, consumer: consumer)
+        _ = collect(consumer, count: 1)
+        for burst in 0..<20 {
+            for lba in 0..<100 { _ = fixture.write(1, lba: UInt64(burst * 100 + lba)) }
+            #expect(collect(consumer, count: 100).count == 100)
+        }
+        let busy = try #require(fixture.engine.statistics(of: queue.handle))
+        #expect(busy.polls > 0, "the queue switched to polling")
+        // Idle: polling ends after `leaveEmptyScans` empty polls, and events work again.
+        MonotonicClock.sleep(nanoseconds: 50_000_000)
+        let idle = try #require(fixture.engine.statistics(of: queue.handle))
+        MonotonicClock.sleep(nanoseconds: 50_000_000)
+        #expect(fixture.engine.statistics(of: queue.handle)?.polls == idle.polls, "no more polling while idle")
+        _ = fixture.write(1, lba: 9999)
+        #expect(collect(consumer, count: 1).first?.entry.startingLBA == 9999)
+    }
+}
+
+func controllerHead(_ fixture: EngineFixture, _ queue: SimulatedQueue) -> UInt32 {
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8, alignment: 8)
+    defer { buffer.deallocate() }
+    _ = fixture.control.execute(AdminRequest(.getControllerDataQueue(cdqid: queue.cdqid), data: buffer))
+    return CDQFeatureData(buffer: UnsafeRawBufferPointer(buffer))?.head ?? UInt32.max
+}
+
+/// Tests that count the process's descriptors must run alone: `make test`
+/// runs them in a second pass with this variable set and no parallelism.
+let exclusiveTests = getenv("CDQ_EXCLUSIVE_TESTS") != nil
+
+func openDescriptors() -> Int {
+    guard let dir = opendir("/proc/self/fd") else { return -1 }
+    defer { closedir(dir) }
+    var count = 0
+    while readdir(dir) != nil { count += 1 }
+    return count
+}
