@@ -41,12 +41,15 @@ public final class SimulatedController: IOTarget, @unchecked Sendable {
         namespaces.first { $0.nsid == nsid }
     }
 
-    /// Entries posted and not yet handed back (tail - head) in this
-    /// controller's queue, or nil without a queue. For tests and tools
-    /// that must keep a queue from filling.
-    public var outstandingEntries: UInt32? {
+    /// The controller's view of its queue now, or nil without a queue. For
+    /// tests and tools (the host learns these only through entries and
+    /// Get Features).
+    public var queueSnapshot: QueueSnapshot? {
         state.withLock { state in
-            state.queue.map { ($0.tail &+ $0.entryCount &- $0.head) % $0.entryCount }
+            state.queue.map {
+                QueueSnapshot(cdqid: $0.cdqid, head: $0.head, tail: $0.tail, entryCount: $0.entryCount,
+                              logging: $0.logging, full: $0.full, triggerArmed: $0.triggerArmed, triggerIndex: $0.triggerIndex)
+            }
         }
     }
 
@@ -115,4 +118,19 @@ public final class SimulatedController: IOTarget, @unchecked Sendable {
         case rejected(NVMeStatus)
         case applied(signal: EventFD?)
     }
+}
+
+/// A migratable controller's queue as the controller sees it.
+public struct QueueSnapshot: Sendable, Equatable {
+    public var cdqid: UInt16
+    public var head: UInt32
+    public var tail: UInt32
+    public var entryCount: UInt32
+    public var logging: Bool
+    public var full: Bool
+    public var triggerArmed: Bool
+    public var triggerIndex: UInt32
+
+    /// Entries posted and not yet handed back.
+    public var outstanding: UInt32 { (tail &+ entryCount &- head) % entryCount }
 }

@@ -58,12 +58,13 @@ import Testing
             try OSThread(name: "writer \(writer)") {
                 var written = [Int](repeating: 0, count: Self.queues + 1)
                 var remaining = Self.queues / 2
-                while remaining > 0 {
+                let deadline = MonotonicClock.nanoseconds() + 60_000_000_000 // bounded even if a queue jams
+                while remaining > 0 && MonotonicClock.nanoseconds() < deadline {
                     remaining = 0
                     for cntlid in stride(from: 1 + writer, through: Self.queues, by: 2) where written[cntlid] < Self.writesPerQueue {
                         remaining += 1
                         let controller = subsystem.controller(UInt16(cntlid))!
-                        guard (controller.outstandingEntries ?? Self.entries) < Self.entries - 3 else { continue }
+                        guard (controller.queueSnapshot?.outstanding ?? Self.entries) < Self.entries - 3 else { continue }
                         _ = controller.write(
                             nsid: UInt32(cntlid), startingLBA: UInt64(written[cntlid]), blockCount: 1, data: nil)
                         written[cntlid] += 1
