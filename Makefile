@@ -4,7 +4,7 @@
 SWIFT ?= swift
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null || echo .build/debug)
 
-.PHONY: all deps build test unit-test test-kernel demo bench-micro clean
+.PHONY: all deps build test unit-test test-kernel demo demo-kernel bench-micro clean
 
 all: build
 
@@ -30,8 +30,14 @@ unit-test: build
 test-kernel: build
 	@scripts/kernel-guest.sh test $(BIN_DIR)
 
-## The main job. Until the engine exists: cdqctl against the QEMU guest's controller.
-demo: build
+## The main job: the engine drains 64 simulated migratable controllers'
+## CDQs while random writers run, then checks every entry arrived exactly once.
+demo: deps
+	$(SWIFT) build -c release --product cdq-demo
+	$(shell $(SWIFT) build -c release --show-bin-path)/cdq-demo --controllers 64 --seconds 3
+
+## cdqctl against the real Linux NVMe driver in the QEMU guest.
+demo-kernel: build
 	@scripts/kernel-guest.sh demo $(BIN_DIR)
 
 ## Microbenchmarks (Benchmarks/CDQMicro) with allocation thresholds.

@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "CDQSimulator", targets: ["CDQSimulator"]),
         .executable(name: "cdqctl", targets: ["cdqctl"]),
         .executable(name: "cdq-kernel-selftest", targets: ["cdq-kernel-selftest"]),
+        .executable(name: "cdq-demo", targets: ["cdq-demo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -56,6 +57,10 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "cdq-kernel-selftest", dependencies: ["CDQKernel", "CDQNVMe"]),
+        .executableTarget(
+            name: "cdq-demo",
+            dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", .product(name: "Atomics", package: "swift-atomics")]
+        ),
 
         .testTarget(name: "CDQNVMeTests", dependencies: ["CDQNVMe"]),
         .testTarget(name: "CDQUringTests", dependencies: ["CDQUring", "CCDQ"]),
