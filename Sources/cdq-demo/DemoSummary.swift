@@ -18,7 +18,7 @@ struct DemoSummary {
     init(produced: [UInt64], tally: Tally, queues: [SimulatedQueue], elapsedNanoseconds: UInt64, statistics: EngineStatistics) {
         var lost: UInt64 = 0, duplicated: UInt64 = 0, delivered: UInt64 = 0
         for (index, queue) in queues.enumerated() {
-            let got = UInt64(tally.perQueue[Int(queue.handle.index)].load(ordering: .relaxed))
+            let got = UInt64(tally.perQueue[Int(queue.handle.index)])
             delivered += got
             if got < produced[index] { lost += produced[index] - got }
             if got > produced[index] { duplicated += got - produced[index] }
@@ -48,7 +48,8 @@ struct DemoSummary {
           LAST entries seen:  \(lastsSeen) of \(queues)
           throughput:         \(format(Double(delivered) / seconds / 1e6, 3)) M entries/s over \(format(seconds, 2)) s
           engine:             \(totals.wakeups) wake-ups, \(totals.scans) scans (\(totals.polls) polling), \
-        \(totals.headUpdates) head updates (\(totals.headUpdatesCoalesced) coalesced), \(statistics.turns) loop turns
+        \(totals.headUpdates) head updates (\(totals.headUpdatesCoalesced) coalesced), \(statistics.turns) loop turns,
+                              \(totals.ringFullStalls) consumer-ring-full stalls, \(totals.overflows) controller queue overflows
           result:             \(clean ? "exactly once" : "MISMATCH")
         """
     }
