@@ -62,12 +62,14 @@ let package = Package(
             dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", .product(name: "Atomics", package: "swift-atomics")]
         ),
 
-        .testTarget(name: "CDQNVMeTests", dependencies: ["CDQNVMe"]),
+        // Helpers the test targets share (a seeded generator, descriptor counts).
+        .target(name: "CDQTestSupport", path: "Tests/CDQTestSupport"),
+        .testTarget(name: "CDQNVMeTests", dependencies: ["CDQNVMe", "CDQTestSupport"]),
         .testTarget(name: "CDQUringTests", dependencies: ["CDQUring", "CCDQ"]),
         .testTarget(name: "CDQKernelTests", dependencies: ["CDQKernel", "CDQNVMe", "CDQUring"]),
-        .testTarget(name: "CDQQueuesTests", dependencies: ["CDQQueues"]),
-        .testTarget(name: "CDQSimulatorTests", dependencies: ["CDQSimulator", "CDQNVMe", "CDQUring"]),
-        .testTarget(name: "CDQEngineTests", dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", "CDQQueues"]),
+        .testTarget(name: "CDQQueuesTests", dependencies: ["CDQQueues", "CDQTestSupport"]),
+        .testTarget(name: "CDQSimulatorTests", dependencies: ["CDQSimulator", "CDQNVMe", "CDQUring", "CDQTestSupport"]),
+        .testTarget(name: "CDQEngineTests", dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", "CDQQueues", "CDQTestSupport"]),
         // Runs the built cdqctl binary: exit codes and messages are its contract.
         .testTarget(name: "CDQCtlTests", dependencies: ["cdqctl"]),
     ]

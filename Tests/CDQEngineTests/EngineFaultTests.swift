@@ -1,3 +1,4 @@
+import CDQTestSupport
 import CDQEngine
 import CDQNVMe
 import CDQSimulator
@@ -151,16 +152,4 @@ func controllerHead(_ fixture: EngineFixture, _ queue: SimulatedQueue) -> UInt32
     defer { buffer.deallocate() }
     _ = fixture.control.execute(AdminRequest(.getControllerDataQueue(cdqid: queue.cdqid), data: buffer))
     return CDQFeatureData(buffer: UnsafeRawBufferPointer(buffer))?.head ?? UInt32.max
-}
-
-/// Tests that count the process's descriptors must run alone: `make test`
-/// runs them in a second pass with this variable set and no parallelism.
-let exclusiveTests = getenv("CDQ_EXCLUSIVE_TESTS") != nil
-
-func openDescriptors() -> Int {
-    guard let dir = opendir("/proc/self/fd") else { return -1 }
-    defer { closedir(dir) }
-    var count = 0
-    while readdir(dir) != nil { count += 1 }
-    return count
 }

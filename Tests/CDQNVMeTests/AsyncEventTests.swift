@@ -1,3 +1,4 @@
+import CDQTestSupport
 import Testing
 import CDQNVMe
 

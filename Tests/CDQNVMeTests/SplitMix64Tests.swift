@@ -1,3 +1,4 @@
+import CDQTestSupport
 import Testing
 
 // The generator itself is test infrastructure; pin its output so a change

@@ -1,6 +1,7 @@
 // One producer thread and one consumer thread through a small ring: every
 // record must arrive exactly once, in order, intact.
 
+import CDQTestSupport
 import CDQQueues
 import Foundation
 import Testing

@@ -2,6 +2,7 @@
 // zero-copy windows, capacity rounding, observers and misuse traps.
 
 @testable import CDQQueues
+import CDQTestSupport
 import Testing
 
 @Suite struct SPSCRingTests {

@@ -18,27 +18,6 @@ struct Record32: BitwiseCopyable, Equatable {
     var isIntact: Bool { self == .numbered(a) }
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny, seeded, reproducible
-/// generator. Randomised tests print their seed on failure; rerun with it.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A number in `1...limit`.
-    mutating func batch(upTo limit: Int) -> Int {
-        Int(next() % UInt64(limit)) + 1
-    }
-}
-
 extension SPSCRing {
     /// Pushes `elements` with one `push(contentsOf:)`; returns how many fit.
     func push(_ elements: [Element]) -> Int {

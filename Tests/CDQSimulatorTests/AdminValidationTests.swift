@@ -1,3 +1,4 @@
+import CDQTestSupport
 import CDQNVMe
 import CDQSimulator
 import Testing
@@ -79,7 +80,7 @@ import Testing
     @Test func arbitraryCommandImagesNeverTrap() throws {
         let host = try HostQueue(entries: 8)
         host.create()
-        var generator = SplitMix(seed: 42)
+        var generator = SplitMix64(seed: 42)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8192, alignment: 4096)
         defer { buffer.deallocate() }
         for i in 0..<20_000 {

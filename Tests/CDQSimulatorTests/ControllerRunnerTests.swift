@@ -1,3 +1,4 @@
+import CDQTestSupport
 import CDQNVMe
 import CDQSimulator
 import CDQUring
@@ -8,14 +9,6 @@ import Glibc
 #endif
 
 @Suite struct ControllerRunnerTests {
-    func openDescriptors() -> Int {
-        guard let dir = opendir("/proc/self/fd") else { return -1 }
-        defer { closedir(dir) }
-        var count = 0
-        while readdir(dir) != nil { count += 1 }
-        return count
-    }
-
     @Test func theControllerThreadServesBlockingCommands() throws {
         let host = try HostQueue(entries: 16)
         let runner = try ControllerRunner(subsystem: host.subsystem)
@@ -135,7 +128,7 @@ import Glibc
 
     /// Counts the process's descriptors, so it must run alone: `make test`
     /// runs it in a second pass with CDQ_EXCLUSIVE_TESTS set and no parallelism.
-    @Test(.enabled(if: getenv("CDQ_EXCLUSIVE_TESTS") != nil, "counts the process's descriptors; make test runs it alone"))
+    @Test(.enabled(if: exclusiveTests, "counts the process's descriptors; make test runs it alone"))
     func stoppingReleasesEveryDescriptor() throws {
         let before = openDescriptors()
         do {

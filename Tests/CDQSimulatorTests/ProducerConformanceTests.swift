@@ -1,3 +1,4 @@
+import CDQTestSupport
 import CDQNVMe
 import CDQSimulator
 import Testing
@@ -179,7 +180,7 @@ import Testing
         let host = try HostQueue(entries: 64, capacity: 4096)
         host.create()
         host.track(.start)
-        var generator = SplitMix(seed: 0xC0FFEE)
+        var generator = SplitMix64(seed: 0xC0FFEE)
         var written = Set<UInt64>(), logged = Set<UInt64>()
         for _ in 0..<2000 {
             let blocks = UInt32(generator.next() % 16 + 1)
@@ -192,18 +193,5 @@ import Testing
             }
         }
         #expect(written == logged)
-    }
-}
-
-/// A deterministic generator for test inputs (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

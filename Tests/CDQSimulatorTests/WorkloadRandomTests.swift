@@ -1,3 +1,4 @@
+import CDQTestSupport
 import CDQSimulator
 import Testing
 
