@@ -27,8 +27,9 @@ public final class Consumer: @unchecked Sendable {
     let spaceEvent: EventFD
     private let consumerWaiting = ManagedAtomic<Bool>(false)
     private let loopWaitingForSpace = ManagedAtomic<Bool>(false)
-    /// The engine's index of this consumer, set when first registered.
-    let index = ManagedAtomic<Int>(-1)
+    /// The engine this consumer belongs to (0: none yet). The ring has one
+    /// producer, so a consumer serves queues of one engine only.
+    let owner = ManagedAtomic<UInt>(0)
 
     public init(capacity: Int = 4096) throws(SystemError) {
         ring = SPSCRing(capacity: capacity)

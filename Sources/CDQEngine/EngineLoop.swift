@@ -28,6 +28,8 @@ final class EngineLoop {
     private var generations: GenerationTable
     /// Slots to scan this turn: work is proportional to queues that signalled.
     private var ready: [Int] = []
+    /// The list being scanned; swapped with `ready` so neither reallocates.
+    private var scanning: [Int] = []
     /// Queues in polling mode: scheduled every turn without an event.
     private var pollingSlots: [Int] = []
     private var consumers: [Consumer] = []
@@ -45,6 +47,7 @@ final class EngineLoop {
         slots = Array(repeating: nil, count: configuration.maximumQueues)
         generations = GenerationTable(slots: configuration.maximumQueues)
         ready.reserveCapacity(configuration.maximumQueues)
+        scanning.reserveCapacity(configuration.maximumQueues)
         counterBuffers = .allocate(capacity: configuration.maximumQueues)
         watchdogTime = .allocate(capacity: 1)
         let interval = Int64(configuration.watchdogIntervalNanoseconds)
@@ -150,15 +153,15 @@ final class EngineLoop {
     private func scanReady() {
         guard !ready.isEmpty else { return }
         let now = MonotonicClock.nanoseconds()
-        let batch = ready
-        ready.removeAll(keepingCapacity: true)
-        for index in batch {
+        swap(&ready, &scanning)
+        for index in scanning {
             guard let slot = slots[index] else { continue }
             slot.scheduled = false
             slot.lastScan = now
             guard slot.removal == nil else { continue }
             scan(slot)
         }
+        scanning.removeAll(keepingCapacity: true)
     }
 
     /// Drains `slot` by phase tag into its consumer's ring, then sends a
@@ -251,7 +254,12 @@ final class EngineLoop {
         let command = NVMeCommand.setControllerDataQueue(cdqid: slot.cdqid, head: slot.readIndex, tailPointerTrigger: trigger)
         let tag = UserData(kind: Tag.headUpdate.rawValue, generation: slot.generation, index: UInt32(slot.index))
         let accepted = (try? slot.transport.submit(command, tag: tag.rawValue, ring: ring)) ?? false
-        guard accepted else { return } // transport full: the next scan tries again
+        guard accepted else {
+            // Transport full: its completions are on their way and will wake
+            // the loop; scan again next turn and try once more.
+            schedule(slot.index)
+            return
+        }
         slot.updateInFlight = true
         slot.sentHead = slot.readIndex
         slot.triggerArmed = trigger != nil

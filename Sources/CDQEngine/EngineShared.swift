@@ -32,6 +32,9 @@ final class EngineShared: @unchecked Sendable {
 
     /// Picks a free slot for a new queue, and an index for its consumer.
     func allocate(consumer: Consumer) throws(EngineError) -> (QueueHandle, consumerIndex: Int, newConsumer: Bool, counters: QueueCounters) {
+        let me = UInt(bitPattern: ObjectIdentifier(self).hashValue)
+        let claimed = consumer.owner.compareExchange(expected: 0, desired: me, ordering: .acquiringAndReleasing)
+        guard claimed.exchanged || claimed.original == me else { throw .consumerOfAnotherEngine }
         let result: (QueueHandle, Int, Bool, QueueCounters)? = state.withLock { state in
             guard let slot = state.freeSlots.popLast() else { return nil }
             let key = ObjectIdentifier(consumer)

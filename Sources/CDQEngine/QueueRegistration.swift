@@ -48,6 +48,8 @@ public struct QueueHandle: Hashable, Sendable {
 public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case tooManyQueues(maximum: Int)
     case unknownQueue
+    /// A consumer's ring has one producer: it cannot serve two engines.
+    case consumerOfAnotherEngine
     case stopped
     case system(SystemError)
 
@@ -55,6 +57,7 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .tooManyQueues(let maximum): "the engine already holds its maximum of \(maximum) queues"
         case .unknownQueue: "no such queue is registered (already unregistered?)"
+        case .consumerOfAnotherEngine: "this consumer already receives entries from another engine"
         case .stopped: "the engine has been shut down"
         case .system(let error): error.description
         }

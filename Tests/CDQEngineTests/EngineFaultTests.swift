@@ -96,6 +96,21 @@ import Glibc
         #expect(fixture.engine.statistics.totals.entries == 8, "a retired queue still counts in the totals")
     }
 
+    @Test func aConsumerServesOneEngineOnly() throws {
+        let fixture = try EngineFixture(controllers: 2)
+        let consumer = try Consumer()
+        try fixture.attach(cntlid: 1, entries: 32, consumer: consumer)
+        let other = try Engine()
+        defer { other.shutdown() }
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: 32 * 32, alignment: 4096)
+        defer { memory.deallocate() }
+        #expect(throws: EngineError.consumerOfAnotherEngine) {
+            _ = try other.register(QueueRegistration(
+                memory: memory, entryCount: 32, cdqid: 9, eventFD: try EventFD(), transport: fixture.transport, consumer: consumer))
+        }
+        #expect(other.statistics.queues == 0, "nothing was registered")
+    }
+
     @Test(.enabled(if: exclusiveTests, "counts the process's descriptors, so it runs alone: make test does that"))
     func shutdownReleasesEveryDescriptor() throws {
         let before = openDescriptors()
