@@ -41,7 +41,7 @@ let package = Package(
             dependencies: ["CDQNVMe", "CDQUring", "CDQQueues", "CCDQ", .product(name: "Atomics", package: "swift-atomics")]
         ),
         // 6 (kernel side). NVMe character devices, admin and I/O passthrough.
-        .target(name: "CDQKernel", dependencies: ["CDQNVMe", "CDQUring", "CCDQ"]),
+        .target(name: "CDQKernel", dependencies: ["CDQNVMe", "CDQUring", "CDQEngine", "CCDQ"]),
         // 6 (simulated side). A software NVM subsystem with CDQ support, for
         // tests, benchmarks, demos and users' own tests; never needed in production.
         .target(
@@ -56,7 +56,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "cdq-kernel-selftest", dependencies: ["CDQKernel", "CDQNVMe"]),
+        .executableTarget(name: "cdq-kernel-selftest", dependencies: ["CDQKernel", "CDQNVMe", "CDQEngine", "CDQUring"]),
         .executableTarget(
             name: "cdq-demo",
             dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", .product(name: "Atomics", package: "swift-atomics")]
@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "CDQTestSupport", path: "Tests/CDQTestSupport"),
         .testTarget(name: "CDQNVMeTests", dependencies: ["CDQNVMe", "CDQTestSupport"]),
         .testTarget(name: "CDQUringTests", dependencies: ["CDQUring", "CCDQ"]),
-        .testTarget(name: "CDQKernelTests", dependencies: ["CDQKernel", "CDQNVMe", "CDQUring"]),
+        .testTarget(name: "CDQKernelTests", dependencies: ["CDQKernel", "CDQNVMe", "CDQUring", "CDQEngine"]),
         .testTarget(name: "CDQQueuesTests", dependencies: ["CDQQueues", "CDQTestSupport"]),
         .testTarget(name: "CDQSimulatorTests", dependencies: ["CDQSimulator", "CDQNVMe", "CDQUring", "CDQTestSupport"]),
         .testTarget(name: "CDQEngineTests", dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", "CDQQueues", "CDQTestSupport"]),

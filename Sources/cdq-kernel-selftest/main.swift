@@ -33,6 +33,7 @@ if let controller, let admin = report.check("admin-ring", { try NVMePassthrough(
 if let namespace, let io = report.check("io-ring", { try NVMePassthrough(device: namespace, depth: 64) }) {
     if let geometry { IOChecks(io: io, geometry: geometry).run(&report) }
 }
+if let controller { EngineChecks(controller: controller).run(&report) }
 BadInputChecks(options: options, controller: controller).run(&report)
 
 report.finish()

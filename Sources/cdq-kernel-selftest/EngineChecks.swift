@@ -1,0 +1,51 @@
+import CDQEngine
+import CDQKernel
+import CDQNVMe
+import CDQUring
+import Synchronization
+
+/// The engine's loop on the real driver: head updates leave as
+/// `NVME_URING_CMD_ADMIN` from the loop's own ring and their NVMe status
+/// comes back by name. QEMU has no CDQ, so the check plays the controller's
+/// part of writing entries, and expects Set Features FID 0x21 to be refused.
+struct EngineChecks {
+    let controller: NVMeCharacterDevice
+
+    func run(_ report: inout Report) {
+        report.check("engine-head-update-over-uring-cmd") { try headUpdatesReachTheController() }
+    }
+
+    func headUpdatesReachTheController() throws {
+        let errors = Mutex<[NVMeStatus]>([])
+        let engine = try Engine(EngineConfiguration(watchdogIntervalNanoseconds: 1_000_000)) { _, status in
+            errors.withLock { $0.append(status) }
+        }
+        defer { engine.shutdown() }
+        let memory = Buffer(4096)
+        let event = try EventFD()
+        let consumer = try Consumer()
+        let handle = try engine.register(QueueRegistration(
+            memory: memory.bytes.baseAddress!, entryCount: 128, cdqid: 1, eventFD: event,
+            transport: KernelTransport(controller: controller), consumer: consumer))
+        for slot in 0..<4 {
+            MigrationQueueEntry(nsid: 1, numberOfLogicalBlocks: 7, startingLBA: UInt64(slot * 8), phaseTag: true)
+                .write(to: memory.bytes.baseAddress! + slot * 32, includingPhase: true)
+        }
+        try event.signal()
+        var lbas: [UInt64] = []
+        let records = UnsafeMutableBufferPointer<CDQRecord>.allocate(capacity: 8)
+        defer { records.deallocate() }
+        let deadline = MonotonicClock.nanoseconds() + 10_000_000_000
+        while (lbas.count < 4 || errors.withLock({ $0.isEmpty })) && MonotonicClock.nanoseconds() < deadline {
+            consumer.wait(timeoutNanoseconds: 10_000_000)
+            lbas += records.prefix(consumer.pop(into: records)).map(\.entry.startingLBA)
+        }
+        try require(lbas == [0, 8, 16, 24], "entries delivered: \(lbas)")
+        let seen = errors.withLock { $0 }
+        try require(!seen.isEmpty, "no head update completed")
+        try require(seen.allSatisfy { $0.matches(.invalidFieldInCommand) && $0.doNotRetry },
+                    "QEMU answered \(seen.map(\.description))")
+        print("info engine head update: \(seen[0])")
+        _ = try engine.unregister(handle)
+    }
+}
