@@ -203,8 +203,10 @@ final class EngineLoop {
             let attributes = cdq_load_acquire_u8((entry + 31).assumingMemoryBound(to: UInt8.self))
             guard (attributes & 1 == 1) == slot.expectedPhase else { break }
             let raw = entry.loadUnaligned(as: (UInt64, UInt64, UInt64, UInt64).self)
-            let overflow = (attributes >> 1) & 0x7 == 7
+            let entryStatus = EntryStatusAttribute(rawValue: attributes >> 1)
+            let overflow = entryStatus == .lastQueueFull
             if overflow { slot.counters.overflows.add(1) }
+            if entryStatus.isLast { slot.counters.lastEntries.add(1) }
             region[count] = CDQRecord(raw: raw, queue: UInt32(slot.index), cdqid: slot.cdqid, kind: overflow ? .overflow : .entry)
             count += 1
             slot.readIndex += 1

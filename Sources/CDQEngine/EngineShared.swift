@@ -103,6 +103,7 @@ extension QueueStatistics {
             polls: lhs.polls + rhs.polls, headUpdates: lhs.headUpdates + rhs.headUpdates,
             headUpdatesCoalesced: lhs.headUpdatesCoalesced + rhs.headUpdatesCoalesced,
             adminErrors: lhs.adminErrors + rhs.adminErrors, ringFullStalls: lhs.ringFullStalls + rhs.ringFullStalls,
-            overflows: lhs.overflows + rhs.overflows, watchdogScans: lhs.watchdogScans + rhs.watchdogScans)
+            overflows: lhs.overflows + rhs.overflows, lastEntries: lhs.lastEntries + rhs.lastEntries,
+            watchdogScans: lhs.watchdogScans + rhs.watchdogScans)
     }
 }

@@ -20,6 +20,9 @@ public struct QueueStatistics: Sendable, Equatable {
     public var ringFullStalls: UInt64 = 0
     /// ESA 7 entries seen: the controller lost changes.
     public var overflows: UInt64 = 0
+    /// LAST entries delivered (logging stopped, controller suspended, or
+    /// queue full): how a lifecycle step knows the engine read to the end.
+    public var lastEntries: UInt64 = 0
     /// Scans started by the watchdog rather than an event.
     public var watchdogScans: UInt64 = 0
 }
@@ -36,6 +39,7 @@ final class QueueCounters: Sendable {
     let adminErrors = ManagedAtomic<UInt64>(0)
     let ringFullStalls = ManagedAtomic<UInt64>(0)
     let overflows = ManagedAtomic<UInt64>(0)
+    let lastEntries = ManagedAtomic<UInt64>(0)
     let watchdogScans = ManagedAtomic<UInt64>(0)
 
     var snapshot: QueueStatistics {
@@ -45,7 +49,8 @@ final class QueueCounters: Sendable {
             headUpdates: headUpdates.load(ordering: .relaxed),
             headUpdatesCoalesced: headUpdatesCoalesced.load(ordering: .relaxed),
             adminErrors: adminErrors.load(ordering: .relaxed), ringFullStalls: ringFullStalls.load(ordering: .relaxed),
-            overflows: overflows.load(ordering: .relaxed), watchdogScans: watchdogScans.load(ordering: .relaxed))
+            overflows: overflows.load(ordering: .relaxed), lastEntries: lastEntries.load(ordering: .relaxed),
+            watchdogScans: watchdogScans.load(ordering: .relaxed))
     }
 }
 

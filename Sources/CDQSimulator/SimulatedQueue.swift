@@ -15,7 +15,7 @@ public final class SimulatedQueue {
     public let handle: QueueHandle
     public let memory: UnsafeMutableRawBufferPointer
     public let eventFD: EventFD
-    private let engine: Engine
+    let engine: Engine
     private let control: AdminChannel
     private var attached = true
 
@@ -64,12 +64,15 @@ public final class SimulatedQueue {
         control.execute(AdminRequest(.trackSend(cdqid: cdqid, logging: .stop))).status
     }
 
-    /// Unregisters from the engine, deletes the CDQ, frees the memory.
-    public func detach() {
+    /// Unregisters from the engine, deletes the CDQ (unless the controller
+    /// already did, as Migration Send with DUDMQ does), frees the memory.
+    public func detach(deleteOnController: Bool = true) {
         guard attached else { return }
         attached = false
         _ = try? engine.unregister(handle)
-        _ = control.execute(AdminRequest(.controllerDataQueueDelete(cdqid: cdqid)))
+        if deleteOnController {
+            _ = control.execute(AdminRequest(.controllerDataQueueDelete(cdqid: cdqid)))
+        }
         memory.deallocate()
     }
 }
@@ -86,5 +89,44 @@ public enum AttachError: Error, Sendable, CustomStringConvertible {
         case .engine(let error): error.description
         case .system(let error): error.description
         }
+    }
+}
+
+extension SimulatedQueue {
+    /// The end of a queue's life as the protocol has it (§3): Track Send
+    /// stop, then wait until the engine has read up to the LAST entry, so
+    /// every change logged before it is in the consumer's ring; then detach.
+    /// Returns false when the LAST entry did not arrive in time (the queue is
+    /// detached all the same: nothing may be left pinned to freed memory).
+    public func stopLoggingAndDetach(timeoutNanoseconds: UInt64 = 5_000_000_000) -> Bool {
+        let reached = afterLast(timeoutNanoseconds) { stopLogging().isSuccess }
+        detach()
+        return reached
+    }
+
+    /// The suspend flow (§3): Migration Send suspend with DUDMQ, wait until
+    /// the engine has read the LAST (controller suspended) entry, then
+    /// detach; the controller has deleted the queue itself. Returns false
+    /// when the controller refused or the LAST entry did not arrive in time.
+    public func suspendAndDetach(timeoutNanoseconds: UInt64 = 5_000_000_000) -> Bool {
+        let reached = afterLast(timeoutNanoseconds) {
+            control.execute(AdminRequest(.migrationSendSuspend(
+                cntlid: cntlid, suspendType: .suspend, deleteUserDataMigrationQueue: true))).status.isSuccess
+        }
+        detach(deleteOnController: false)
+        return reached
+    }
+
+    /// Runs `step` (which makes the controller post a LAST entry) and waits
+    /// until the engine counted one more LAST entry for this queue.
+    func afterLast(_ timeoutNanoseconds: UInt64, _ step: () -> Bool) -> Bool {
+        let before = engine.statistics(of: handle)?.lastEntries ?? 0
+        guard step() else { return false }
+        let deadline = MonotonicClock.nanoseconds() + timeoutNanoseconds
+        while MonotonicClock.nanoseconds() < deadline {
+            if (engine.statistics(of: handle)?.lastEntries ?? 0) > before { return true }
+            MonotonicClock.sleep(nanoseconds: 200_000)
+        }
+        return false
     }
 }

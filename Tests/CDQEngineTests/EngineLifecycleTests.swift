@@ -1,0 +1,35 @@
+import CDQEngine
+import CDQNVMe
+import CDQSimulator
+import CDQUring
+import Testing
+
+/// Attach, stop logging and drain to LAST, the suspend flow, detach.
+@Suite struct EngineLifecycleTests {
+    @Test func stopLoggingDeliversEverythingUpToLastThenDetaches() throws {
+        let fixture = try EngineFixture(controllers: 1)
+        let consumer = try Consumer()
+        let queue = try fixture.attach(cntlid: 1, entries: 64, consumer: consumer)
+        for lba in 0..<20 { _ = fixture.write(1, lba: UInt64(lba)) }
+        #expect(queue.stopLoggingAndDetach())
+        let statuses = collect(consumer, count: 22).map(\.entry.entryStatus)
+        #expect(statuses.first == .first)
+        #expect(statuses.last == .lastLoggingStopped)
+        #expect(statuses.count == 22, "FIRST, 20 changes, LAST: all in the ring before detach returned")
+        #expect(fixture.subsystem.queueIDs.isEmpty, "the CDQ was deleted")
+        #expect(fixture.engine.statistics.queues == 0)
+    }
+
+    @Test func suspendDeliversLastSuspendedAndTheControllerDeletesTheQueue() throws {
+        let fixture = try EngineFixture(controllers: 2)
+        let consumer = try Consumer()
+        let queue = try fixture.attach(cntlid: 2, entries: 64, consumer: consumer)
+        for lba in 0..<5 { _ = fixture.write(2, lba: UInt64(lba)) }
+        #expect(queue.suspendAndDetach())
+        let records = collect(consumer, count: 7)
+        #expect(records.map(\.entry.entryStatus).last == .lastControllerSuspended)
+        #expect(fixture.subsystem.controller(2)!.isSuspended)
+        #expect(fixture.write(2, lba: 9) == .controllerSuspended)
+        #expect(fixture.subsystem.queueIDs.isEmpty, "DUDMQ: the controller deleted the queue")
+    }
+}
