@@ -39,6 +39,9 @@ final class EngineLoop {
     private let counterBuffers: UnsafeMutablePointer<UInt64>
     private let watchdogTime: UnsafeMutablePointer<__kernel_timespec>
     private var stopping = false
+    /// Control requests taken from the mailbox and not yet carried out; if
+    /// the loop fails midway, `releaseEverything` still answers them.
+    private var inbox: [ControlRequest] = []
 
     init(configuration: EngineConfiguration, shared: EngineShared) throws(SystemError) {
         self.configuration = configuration
@@ -96,7 +99,8 @@ final class EngineLoop {
         let tag = completion.tag
         switch Tag(rawValue: tag.kind) {
         case .readiness:
-            guard let slot = current(tag) else { return }
+            // A queue being removed keeps its cancelled poll cancelled.
+            guard let slot = current(tag), slot.removal == nil else { return }
             slot.counters.wakeups.add(1)
             if !completion.hasMore { slot.pollArmed = false; try armReadiness(slot) }
             try readCounter(slot)
@@ -328,7 +332,9 @@ final class EngineLoop {
     // MARK: Registration
 
     private func processControl() throws(SystemError) {
-        for request in shared.mailbox.take() {
+        inbox = shared.mailbox.take()
+        while !inbox.isEmpty {
+            let request = inbox.removeFirst()
             switch request {
             case .register(let index, let generation, let registration, let consumerIndex, let newConsumer, let counters):
                 if newConsumer { try addConsumer(registration.consumer, index: consumerIndex) }
@@ -414,7 +420,7 @@ final class EngineLoop {
             if let removal = slot.removal { finishRemoval(slot, removal) }
             else { shared.release(slot: slot.index) }
         }
-        for request in shared.mailbox.take() {
+        for request in inbox + shared.mailbox.take() {
             if case .unregister(let removal) = request { try? removal.done.signal() }
         }
     }
