@@ -64,10 +64,7 @@ public final class Consumer: @unchecked Sendable {
         defer { consumerWaiting.store(false, ordering: .relaxed) }
         // Re-check after announcing: the loop may have pushed just before.
         if !ring.isEmpty { return true }
-        var descriptor = pollfd(fd: readyEvent.fileDescriptor, events: Int16(POLLIN), revents: 0)
-        let timeout = timeoutNanoseconds.map { Int32(min(($0 + 999_999) / 1_000_000, UInt64(Int32.max))) } ?? -1
-        _ = poll(&descriptor, 1, timeout)
-        _ = try? readyEvent.drain()
+        readyEvent.wait(timeoutNanoseconds: timeoutNanoseconds)
         return !ring.isEmpty
     }
 

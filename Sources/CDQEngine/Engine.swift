@@ -44,7 +44,7 @@ public final class Engine: @unchecked Sendable {
                 try? started.signal()
             }
         }
-        waitReadable(started)
+        started.wait()
         if let failure = shared.failure {
             thread?.join()
             thread = nil
@@ -74,7 +74,7 @@ public final class Engine: @unchecked Sendable {
         do { removal = try RemovalRequest(slot: Int(handle.index), generation: handle.generation) }
         catch { throw .system(error) }
         shared.mailbox.post(.unregister(removal))
-        waitReadable(removal.done)
+        removal.done.wait()
         return removal.head
     }
 
@@ -94,13 +94,6 @@ public final class Engine: @unchecked Sendable {
         thread.join()
         self.thread = nil
     }
-}
-
-/// Blocks until `event` is readable, then resets it.
-func waitReadable(_ event: EventFD) {
-    var descriptor = pollfd(fd: event.fileDescriptor, events: Int16(POLLIN), revents: 0)
-    while poll(&descriptor, 1, -1) < 0 && currentErrno() == EINTR {}
-    _ = try? event.drain()
 }
 
 /// Engine-wide counters.

@@ -78,9 +78,7 @@ public final class AdminChannel: @unchecked Sendable {
 
     /// Blocks until `completionEvent` is readable, then resets it.
     public func waitForCompletionEvent() {
-        var descriptor = pollfd(fd: completionEvent.fileDescriptor, events: Int16(POLLIN), revents: 0)
-        while poll(&descriptor, 1, -1) < 0 && currentErrno() == EINTR {}
-        _ = try? completionEvent.drain()
+        completionEvent.wait()
     }
 }
 

@@ -107,13 +107,9 @@ public final class ControllerRunner: @unchecked Sendable {
     }
 
     private func waitForDoorbell(until deadline: UInt64?) {
-        var timeout: Int32 = -1
-        if let deadline {
-            let now = MonotonicClock.nanoseconds()
-            timeout = deadline <= now ? 0 : Int32(min((deadline - now + 999_999) / 1_000_000, 1000))
-        }
-        var descriptor = pollfd(fd: doorbell.fileDescriptor, events: Int16(POLLIN), revents: 0)
-        _ = poll(&descriptor, 1, timeout)
-        _ = try? doorbell.drain()
+        let now = MonotonicClock.nanoseconds()
+        // Without a delayed signal waiting, sleep until rung (stop() rings too).
+        let timeout = deadline.map { $0 > now ? min($0 - now, 1_000_000_000) : 0 }
+        doorbell.wait(timeoutNanoseconds: timeout)
     }
 }

@@ -52,4 +52,17 @@ public final class EventFD: @unchecked Sendable {
         if error == EAGAIN { return 0 }
         throw SystemError("eventfd read", errno: error)
     }
+
+    /// Blocks until the counter is non-zero or `timeoutNanoseconds` pass
+    /// (nil: no limit), then resets it; true when it was signalled. The one
+    /// blocking wait of the project's threads: callers that sleep on an
+    /// eventfd (a consumer, a client of the simulator, the controller
+    /// thread, a caller of the engine) all come through here.
+    @discardableResult
+    public func wait(timeoutNanoseconds: UInt64? = nil) -> Bool {
+        var descriptor = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
+        let timeout = timeoutNanoseconds.map { Int32(clamping: ($0 + 999_999) / 1_000_000) } ?? -1
+        while poll(&descriptor, 1, timeout) < 0 && currentErrno() == EINTR {}
+        return ((try? drain()) ?? 0) > 0
+    }
 }
