@@ -46,6 +46,13 @@ public final class Consumer: @unchecked Sendable {
         return count
     }
 
+    /// One record, or nil when none is waiting.
+    public func tryPop() -> CDQRecord? {
+        guard let record = ring.tryPop() else { return nil }
+        spaceFreed()
+        return record
+    }
+
     /// A contiguous run of waiting records, read in place; give it back with `release`.
     public func peek(max: Int) -> UnsafeBufferPointer<CDQRecord> { ring.peek(max: max) }
 

@@ -320,6 +320,12 @@ final class EngineLoop {
     /// head updates that gave up: a lost event costs latency, never entries.
     private func watchdogFired() {
         let now = MonotonicClock.nanoseconds()
+        // A stalled queue waits for its consumer's space signal; should that
+        // signal ever be missed, the free space itself is the cue.
+        for index in consumers.indices where !stalledByConsumer[index].isEmpty && consumers[index].ring.freeSpace > 0 {
+            for slot in stalledByConsumer[index] { slots[slot]?.stalled = false; schedule(slot) }
+            stalledByConsumer[index].removeAll(keepingCapacity: true)
+        }
         for case let slot? in slots where slot.removal == nil {
             slot.waitingForWatchdog = false
             if now &- slot.lastScan >= configuration.watchdogIntervalNanoseconds {

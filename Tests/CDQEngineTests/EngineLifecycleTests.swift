@@ -33,3 +33,20 @@ import Testing
         #expect(fixture.subsystem.queueIDs.isEmpty, "DUDMQ: the controller deleted the queue")
     }
 }
+
+@Suite struct ConsumerRecordsTests {
+    @Test func recordsArriveThroughTheAsyncSequence() async throws {
+        let fixture = try EngineFixture(controllers: 1)
+        let consumer = try Consumer()
+        try fixture.attach(cntlid: 1, entries: 64, consumer: consumer)
+        for lba in 0..<10 { _ = fixture.write(1, lba: UInt64(lba)) }
+        var statuses: [EntryStatusAttribute] = [], lbas: [UInt64] = []
+        for await record in consumer.records() {
+            statuses.append(record.entry.entryStatus)
+            if record.entry.entryStatus == .middle { lbas.append(record.entry.startingLBA) }
+            if lbas.count == 10 { break }
+        }
+        #expect(statuses.first == .first)
+        #expect(lbas == (0..<10).map(UInt64.init))
+    }
+}

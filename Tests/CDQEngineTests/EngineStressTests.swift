@@ -96,6 +96,14 @@ import Testing
             if !mismatched.isEmpty { MonotonicClock.sleep(nanoseconds: 2_000_000) }
         }
         #expect(mismatched.isEmpty, "\(mismatched.count) controllers' heads differ from the engine's read position")
+        if let stuck = (1...Self.queues).first(where: { delivered[$0].load(ordering: .relaxed) < Self.writesPerQueue }),
+           let queue = attached.first(where: { Int($0.cntlid) == stuck }) {
+            Issue.record("""
+                queue of controller \(stuck) stuck at \(delivered[stuck].load(ordering: .relaxed)) deliveries: \
+                engine \(String(describing: fixture.engine.statistics(of: queue.handle))), \
+                controller \(String(describing: subsystem.controller(UInt16(stuck))?.queueSnapshot))
+                """)
+        }
         for queue in attached.prefix(8) {
             #expect(try fixture.engine.unregister(queue.handle) == expectedHead)
         }
