@@ -4,7 +4,7 @@
 SWIFT ?= swift
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null || echo .build/debug)
 
-.PHONY: all deps build test unit-test test-kernel demo demo-kernel bench-micro clean
+.PHONY: all deps build test unit-test test-tsan test-kernel demo demo-kernel bench-micro clean
 
 all: build
 
@@ -16,7 +16,7 @@ build: deps
 	$(SWIFT) build
 
 ## Unit tests, then the passthrough proof on a real Linux NVMe driver under QEMU.
-test: unit-test
+test: unit-test test-tsan
 	@$(MAKE) --no-print-directory test-kernel
 
 ## Unit tests in parallel, then the tests that count the process's file
@@ -24,6 +24,13 @@ test: unit-test
 unit-test: build
 	$(SWIFT) test
 	CDQ_EXCLUSIVE_TESTS=1 $(SWIFT) test --skip-build --no-parallel --filter 'ReleasesEveryDescriptor'
+
+## The concurrency tests (engine, rings, controller thread, end to end)
+## again under ThreadSanitizer; any report fails the run.
+TSAN_TESTS = CDQEngineTests|CDQQueuesTests|ControllerRunnerTests|EndToEndTests|CDQKernelTests
+test-tsan: deps
+	$(SWIFT) build --scratch-path .build-tsan --sanitize=thread --build-tests
+	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread --skip-build --filter '$(TSAN_TESTS)'
 
 ## Boots Debian's kernel under QEMU with an emulated NVMe controller and runs
 ## cdq-kernel-selftest and cdqctl inside it (docs/real-kernel.md).

@@ -1,5 +1,4 @@
 import CDQUring
-import Synchronization
 
 /// Requests from other threads to the loop, and how they are answered.
 enum ControlRequest: Sendable {
@@ -31,7 +30,7 @@ final class RemovalRequest: @unchecked Sendable {
 final class ControlMailbox: @unchecked Sendable {
     // @unchecked: `requests` is behind the Mutex; the eventfd is thread-safe.
     let event: EventFD
-    private let requests = Mutex<[ControlRequest]>([])
+    private let requests = Locked<[ControlRequest]>([])
 
     init() throws(SystemError) {
         event = try EventFD()

@@ -1,7 +1,6 @@
 import Atomics
 import CDQNVMe
 import CDQUring
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc

@@ -1,7 +1,6 @@
 import Atomics
 import CDQNVMe
 import CDQUring
-import Synchronization
 
 /// State the loop thread shares with callers on other threads: slot
 /// allocation, live counters, the mailbox, the error callback.
@@ -20,14 +19,14 @@ final class EngineShared: @unchecked Sendable {
         var retired = QueueStatistics()
         var failure: SystemError?
     }
-    private let state: Mutex<State>
+    private let state: Locked<State>
     let maximumQueues: Int
 
     init(maximumQueues: Int, onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)?) throws(SystemError) {
         mailbox = try ControlMailbox()
         self.maximumQueues = maximumQueues
         self.onQueueError = onQueueError
-        state = Mutex(State(freeSlots: Array((0..<maximumQueues).reversed()), generations: Array(repeating: 0, count: maximumQueues)))
+        state = Locked(State(freeSlots: Array((0..<maximumQueues).reversed()), generations: Array(repeating: 0, count: maximumQueues)))
     }
 
     /// Picks a free slot for a new queue, and an index for its consumer.

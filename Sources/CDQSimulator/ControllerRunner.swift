@@ -1,7 +1,6 @@
 import Atomics
 import CDQQueues
 import CDQUring
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -25,7 +24,7 @@ public final class ControllerRunner: @unchecked Sendable {
     public let subsystem: SimulatedSubsystem
     public let mode: Mode
     private let doorbell: EventFD
-    private let channels = Mutex<[AdminChannel]>([])
+    private let channels = Locked<[AdminChannel]>([])
     private let running = ManagedAtomic<Bool>(false)
     private var thread: OSThread?
 

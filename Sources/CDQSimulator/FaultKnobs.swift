@@ -1,6 +1,5 @@
 import CDQNVMe
 import CDQUring
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -33,7 +32,7 @@ public final class FaultKnobs: @unchecked Sendable {
         /// recomputes when it must wake up.
         var wakeup: EventFD?
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init() {}
 

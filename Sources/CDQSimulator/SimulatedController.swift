@@ -1,6 +1,5 @@
 import CDQNVMe
 import CDQUring
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -29,7 +28,7 @@ public final class SimulatedController: IOTarget, @unchecked Sendable {
         var lostChanges: UInt64 = 0
         var writes: UInt64 = 0
     }
-    let state = Mutex(State())
+    let state = Locked(State())
 
     init(cntlid: UInt16, namespaces: [SimulatedNamespace], faults: FaultKnobs) {
         self.cntlid = cntlid

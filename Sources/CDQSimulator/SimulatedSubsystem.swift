@@ -1,6 +1,5 @@
 import CDQNVMe
 import CDQUring
-import Synchronization
 
 /// What a simulated NVM subsystem is made of.
 public struct SubsystemConfiguration: Sendable {
@@ -57,7 +56,7 @@ public final class SimulatedSubsystem: @unchecked Sendable {
         var queues: [UInt16: UInt16] = [:]
         var commandsExecuted = 0
     }
-    let admin = Mutex(AdminState())
+    let admin = Locked(AdminState())
 
     public init(_ configuration: SubsystemConfiguration = SubsystemConfiguration()) throws(SystemError) {
         guard (1...65_534).contains(configuration.migratableControllers) else {

@@ -37,8 +37,9 @@ public struct UserData: Hashable, Sendable, CustomStringConvertible {
 ///
 /// A slot's generation advances each time it is released, so a completion
 /// carrying an older generation refers to a previous occupant. Bounded at
-/// creation: no allocation after `init`.
-public struct GenerationTable: ~Copyable {
+/// creation: no allocation after `init`. A class, not a noncopyable struct:
+/// Swift 6.3.1 fails to compile the latter's deinit with ThreadSanitizer.
+public final class GenerationTable {
     private let generations: UnsafeMutableBufferPointer<UInt16>
 
     public init(slots: Int) {

@@ -2,7 +2,6 @@ import CDQEngine
 import CDQKernel
 import CDQNVMe
 import CDQUring
-import Synchronization
 
 /// The engine's loop on the real driver: head updates leave as
 /// `NVME_URING_CMD_ADMIN` from the loop's own ring and their NVMe status
@@ -16,7 +15,7 @@ struct EngineChecks {
     }
 
     func headUpdatesReachTheController() throws {
-        let errors = Mutex<[NVMeStatus]>([])
+        let errors = Locked<[NVMeStatus]>([])
         let engine = try Engine(EngineConfiguration(watchdogIntervalNanoseconds: 1_000_000)) { _, status in
             errors.withLock { $0.append(status) }
         }

@@ -3,7 +3,6 @@ import CDQEngine
 import CDQNVMe
 import CDQSimulator
 import CDQUring
-import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -49,7 +48,7 @@ import Glibc
     }
 
     @Test func rejectedHeadUpdatesAreReportedAndRetried() throws {
-        let errors = Mutex<[NVMeStatus]>([])
+        let errors = Locked<[NVMeStatus]>([])
         let fixture = try EngineFixture(controllers: 1, configuration: EngineConfiguration(watchdogIntervalNanoseconds: 2_000_000)) { _, status in
             errors.withLock { $0.append(status) }
         }

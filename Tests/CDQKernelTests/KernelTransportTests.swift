@@ -2,7 +2,6 @@ import CDQEngine
 import CDQKernel
 import CDQNVMe
 import CDQUring
-import Synchronization
 import Testing
 
 /// The engine driving the kernel transport, with the test playing the
@@ -13,7 +12,7 @@ import Testing
 /// the real driver.
 @Suite struct KernelTransportTests {
     @Test func headUpdatesGoOutAsURingCommandsAndEntriesStillFlow() throws {
-        let errors = Mutex<[NVMeStatus]>([])
+        let errors = Locked<[NVMeStatus]>([])
         let engine = try Engine(EngineConfiguration(watchdogIntervalNanoseconds: 1_000_000)) { _, status in
             errors.withLock { $0.append(status) }
         }

@@ -51,7 +51,7 @@ import Glibc
         #expect(!entries.contains { $0.entryStatus == .lastQueueFull }, "the host kept up: nothing lost")
         let changes = entries.filter { $0.entryStatus == .middle }
         #expect(statistics.errors == 0)
-        #expect(statistics.operations > 1000, "the writer ran: \(statistics)")
+        #expect(statistics.operations > 100, "the writer ran: \(statistics)")
         #expect(UInt64(changes.count) == statistics.operations, "one entry per change, exactly once")
         #expect(UInt64(changes.filter(\.deallocated).count) == statistics.deallocates)
         #expect(changes.reduce(0) { $0 + $1.blockCount() } == statistics.blocksWritten + statistics.blocksDeallocated)

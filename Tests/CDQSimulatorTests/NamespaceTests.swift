@@ -3,7 +3,6 @@ import CDQSimulator
 import CDQUring
 import Dispatch
 import Foundation
-import Synchronization
 import Testing
 
 // Behaviour every backing shares; backing-specific properties (sparseness,
@@ -236,7 +235,7 @@ struct NamespaceGeometry: Sendable, CustomTestStringConvertible {
         let namespace = try namespaceForTest(backing, lbaSize: 512, capacity: 4096, in: directory)
         let writers = 4
         let slice = 4096 / writers
-        let failures = Mutex(0)
+        let failures = Locked(0)
         DispatchQueue.concurrentPerform(iterations: writers) { writer in
             // Each writer fills its slice with 8-block writes, last to first,
             // so the writers' offsets interleave through the whole namespace.

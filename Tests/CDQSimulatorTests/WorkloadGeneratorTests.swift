@@ -1,7 +1,7 @@
+import CDQUring
 import CDQNVMe
 import CDQSimulator
 import Foundation
-import Synchronization
 import Testing
 
 /// An `IOTarget` that counts what it is asked to do, optionally records
@@ -25,7 +25,7 @@ final class WorkloadCountingTarget: IOTarget {
     let lbaSize: Int
     let records: Bool
     let failEvery: UInt64
-    let seen = Mutex(Seen())
+    let seen = Locked(Seen())
 
     init(lbaSize: Int = 512, records: Bool = false, failEvery: UInt64 = 0) {
         self.lbaSize = lbaSize
