@@ -20,6 +20,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-atomics", exact: "1.3.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
     ],
     targets: [
         // 1. The C ABI shared with the kernel: liburing and the CDQ RFC ioctl.
@@ -38,7 +39,11 @@ let package = Package(
         // 5. The engine: one io_uring loop drains many CDQs into consumer rings.
         .target(
             name: "CDQEngine",
-            dependencies: ["CDQNVMe", "CDQUring", "CDQQueues", "CCDQ", .product(name: "Atomics", package: "swift-atomics")]
+            dependencies: [
+                "CDQNVMe", "CDQUring", "CDQQueues", "CCDQ",
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
         ),
         // 6 (kernel side). NVMe character devices, admin and I/O passthrough.
         .target(name: "CDQKernel", dependencies: ["CDQNVMe", "CDQUring", "CDQEngine", "CCDQ"]),

@@ -85,6 +85,9 @@ public final class Engine: @unchecked Sendable {
     /// Counters of the whole engine.
     public var statistics: EngineStatistics { shared.statistics }
 
+    /// Wake-up to delivery latency, as of the last watchdog tick.
+    public var wakeupLatency: WakeupLatency { shared.wakeupLatency }
+
     /// Stops the loop and joins its thread. Queues still registered are
     /// released (their memory is no longer read); idempotent.
     public func shutdown() {

@@ -1,6 +1,7 @@
 import CCDQ
 import CDQNVMe
 import CDQUring
+import Histogram
 
 #if canImport(Glibc)
 import Glibc
@@ -39,6 +40,8 @@ final class EngineLoop {
     private let counterBuffers: UnsafeMutablePointer<UInt64>
     private let watchdogTime: UnsafeMutablePointer<__kernel_timespec>
     private var stopping = false
+    /// Wake-up to delivery, in nanoseconds; published at each watchdog tick.
+    private var latency = WakeupLatency.makeHistogram()
     /// Control requests taken from the mailbox and not yet carried out; if
     /// the loop fails midway, `releaseEverything` still answers them.
     private var inbox: [ControlRequest] = []
@@ -102,6 +105,7 @@ final class EngineLoop {
             // A queue being removed keeps its cancelled poll cancelled.
             guard let slot = current(tag), slot.removal == nil else { return }
             slot.counters.wakeups.add(1)
+            if slot.wokenAt == 0 { slot.wokenAt = MonotonicClock.nanoseconds() }
             if !completion.hasMore { slot.pollArmed = false; try armReadiness(slot) }
             try readCounter(slot)
             schedule(slot.index)
@@ -133,6 +137,7 @@ final class EngineLoop {
             if !completion.hasMore { try poll(shared.mailbox.event.fileDescriptor, .control, index: 0) }
             try processControl()
         case .watchdog:
+            shared.publish(latency)
             watchdogFired()
             try armWatchdog()
         case .cancel, nil:
@@ -174,7 +179,14 @@ final class EngineLoop {
         slot.counters.scans.add(1)
         if slot.polling { slot.counters.polls.add(1) }
         let drained = drain(slot)
-        if drained > 0 { slot.consumer.wakeConsumer() }
+        if drained > 0 {
+            slot.consumer.wakeConsumer()
+            if slot.wokenAt != 0 {
+                _ = latency.record(MonotonicClock.nanoseconds() &- slot.wokenAt)
+            }
+        }
+        // A wake-up whose entries an earlier scan already took measures nothing.
+        slot.wokenAt = 0
         adaptPolling(slot, drained: drained)
         if slot.needsHeadUpdate { requestHeadUpdate(slot) }
     }
@@ -422,6 +434,7 @@ final class EngineLoop {
 
     /// Frees every slot and answers pending removals, so no caller blocks forever.
     private func releaseEverything() {
+        shared.publish(latency)
         for case let slot? in slots {
             if let removal = slot.removal { finishRemoval(slot, removal) }
             else { shared.release(slot: slot.index) }

@@ -1,6 +1,7 @@
 import Atomics
 import CDQNVMe
 import CDQUring
+import Histogram
 
 /// State the loop thread shares with callers on other threads: slot
 /// allocation, live counters, the mailbox, the error callback.
@@ -9,6 +10,7 @@ final class EngineShared: @unchecked Sendable {
 
     let mailbox: ControlMailbox
     let counters = EngineCounters()
+    private let latency = Locked(WakeupLatency.empty)
     private let onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)?
 
     struct State {
@@ -71,6 +73,14 @@ final class EngineShared: @unchecked Sendable {
             state.freeSlots.append(slot)
         }
     }
+
+    /// The loop's histogram, summarised for readers on other threads.
+    func publish(_ histogram: Histogram<UInt64>) {
+        let summary = WakeupLatency(histogram)
+        latency.withLock { $0 = summary }
+    }
+
+    var wakeupLatency: WakeupLatency { latency.withLock { $0 } }
 
     func report(_ handle: QueueHandle, _ status: NVMeStatus) {
         onQueueError?(handle, status)

@@ -35,6 +35,8 @@ final class QueueSlot {
     var pollArmed = false
     var counterReadPending = false
     var lastScan: UInt64 = 0
+    /// When the wake-up not yet followed by a delivery arrived (0: none).
+    var wokenAt: UInt64 = 0
 
     /// Adaptive polling state.
     var polling = false

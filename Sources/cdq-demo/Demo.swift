@@ -51,7 +51,7 @@ struct Demo {
         queues.forEach { $0.detach() }
         print("")
         return DemoSummary(produced: produced, tally: tally, queues: queues, elapsedNanoseconds: elapsed,
-                           statistics: engine.statistics)
+                           statistics: engine.statistics, latency: engine.wakeupLatency)
     }
 
     private func startWriters(_ subsystem: SimulatedSubsystem) throws -> [WorkloadGenerator] {

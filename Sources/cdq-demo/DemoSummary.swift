@@ -14,8 +14,10 @@ struct DemoSummary {
     let queues: Int
     let seconds: Double
     let statistics: EngineStatistics
+    let latency: WakeupLatency
 
-    init(produced: [UInt64], tally: Tally, queues: [SimulatedQueue], elapsedNanoseconds: UInt64, statistics: EngineStatistics) {
+    init(produced: [UInt64], tally: Tally, queues: [SimulatedQueue], elapsedNanoseconds: UInt64,
+         statistics: EngineStatistics, latency: WakeupLatency) {
         var lost: UInt64 = 0, duplicated: UInt64 = 0, delivered: UInt64 = 0
         for (index, queue) in queues.enumerated() {
             let got = UInt64(tally.perQueue[Int(queue.handle.index)])
@@ -32,6 +34,7 @@ struct DemoSummary {
         self.queues = queues.count
         seconds = Double(elapsedNanoseconds) / 1e9
         self.statistics = statistics
+        self.latency = latency
     }
 
     var clean: Bool { lost == 0 && duplicated == 0 && overflows == 0 && lastsSeen == queues }
@@ -50,6 +53,8 @@ struct DemoSummary {
           engine:             \(totals.wakeups) wake-ups, \(totals.scans) scans (\(totals.polls) polling), \
         \(totals.headUpdates) head updates (\(totals.headUpdatesCoalesced) coalesced), \(statistics.turns) loop turns,
                               \(totals.ringFullStalls) consumer-ring-full stalls, \(totals.overflows) controller queue overflows
+          wake-up to ring:    p50 \(format(latency.p50, 1)) us, p99 \(format(latency.p99, 1)) us, \
+        p99.9 \(format(latency.p999, 1)) us over \(latency.count) wake-ups
           result:             \(clean ? "exactly once" : "MISMATCH")
         """
     }

@@ -74,3 +74,27 @@ import Testing
         #expect((fixture.engine.statistics(of: queue.handle)?.overflows ?? 0) >= 1, "counted (more may follow: the writes outran a 4-record ring)")
     }
 }
+
+@Suite struct WakeupLatencyTests {
+    @Test func wakeUpsAreMeasuredUntilDelivery() throws {
+        // A slow watchdog, so the entries are found by their wake-ups.
+        let fixture = try EngineFixture(controllers: 1, configuration: EngineConfiguration(watchdogIntervalNanoseconds: 50_000_000))
+        let consumer = try Consumer()
+        try fixture.attach(cntlid: 1, entries: 64, consumer: consumer)
+        #expect(fixture.engine.wakeupLatency.count == 0)
+        _ = collect(consumer, count: 1)
+        for lba in 0..<20 {
+            // Write once the trigger is armed and the engine is idle, so the
+            // entry is announced by a wake-up rather than found by a re-scan.
+            #expect(waitUntilArmed(fixture.subsystem.controller(1)!))
+            MonotonicClock.sleep(nanoseconds: 1_000_000)
+            _ = fixture.write(1, lba: UInt64(lba))
+            #expect(collect(consumer, count: 1).count == 1)
+        }
+        MonotonicClock.sleep(nanoseconds: 120_000_000) // a watchdog tick publishes the histogram
+        let latency = fixture.engine.wakeupLatency
+        #expect(latency.count >= 10, "most writes woke the engine: \(latency)")
+        #expect(latency.p50 > 0 && latency.p50 <= latency.p99 && latency.p99 <= latency.p999 && latency.p999 <= latency.maximum)
+        #expect(latency.maximum < 5_000_000, "under five seconds")
+    }
+}
