@@ -93,13 +93,7 @@ public final class Consumer: @unchecked Sendable {
 
     // MARK: Loop side
 
-    /// Pushes into the ring, then wakes a waiting consumer. Returns how many fit.
-    func deliver(_ records: UnsafeBufferPointer<CDQRecord>) -> Int {
-        let count = ring.push(contentsOf: records)
-        if count > 0 { wakeConsumer() }
-        return count
-    }
-
+    /// Called by the loop after it committed records into the ring.
     func wakeConsumer() {
         // Pairs with prepareToWait(): the tail store before the flag load.
         atomicMemoryFence(ordering: .sequentiallyConsistent)
