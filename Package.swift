@@ -71,7 +71,7 @@ let package = Package(
         .target(name: "CDQTestSupport", path: "Tests/CDQTestSupport"),
         .testTarget(name: "CDQNVMeTests", dependencies: ["CDQNVMe", "CDQTestSupport"]),
         .testTarget(name: "CDQUringTests", dependencies: ["CDQUring", "CCDQ"]),
-        .testTarget(name: "CDQKernelTests", dependencies: ["CDQKernel", "CDQNVMe", "CDQUring", "CDQEngine"]),
+        .testTarget(name: "CDQKernelTests", dependencies: ["CDQKernel", "CDQNVMe", "CDQUring", "CDQEngine", "CCDQ", "CDQTestSupport"]),
         .testTarget(name: "CDQQueuesTests", dependencies: ["CDQQueues", "CDQTestSupport"]),
         .testTarget(name: "CDQSimulatorTests", dependencies: ["CDQSimulator", "CDQNVMe", "CDQUring", "CDQTestSupport"]),
         .testTarget(name: "CDQEngineTests", dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", "CDQQueues", "CDQTestSupport"]),
