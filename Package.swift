@@ -57,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "cdqctl",
             dependencies: [
-                "CDQKernel", "CDQNVMe",
+                "CDQKernel", "CDQNVMe", "CDQEngine", "CDQSimulator", "CDQUring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -84,7 +84,7 @@ public enum CDQIoctlError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .kernelLacksIoctl: "this kernel has no NVME_IOCTL_CDQ (the CDQ RFC)"
         case .notAController(let path): "\(path) is not an NVMe controller device (/dev/nvmeN)"
-        case .nvme(let status) where status.codeType == .generic && status.code == NVMeStatus.invalidCommandOpcode.code:
+        case .nvme(let status) where status.matches(.invalidCommandOpcode):
             "controller does not support Controller Data Queues (\(status))"
         case .nvme(let status): status.description
         case .system(let error): error.description

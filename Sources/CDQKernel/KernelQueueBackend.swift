@@ -67,7 +67,7 @@ public final class KernelQueueBackend: QueueBackend, @unchecked Sendable {
         switch error {
         case .kernelLacksIoctl, .notAController:
             return "\(path): \(error)"
-        case .nvme(let status) where status.codeType == .generic && status.code == 0x01:
+        case .nvme(let status) where status.matches(.invalidCommandOpcode):
             return "\(path): \(error)"
         case .nvme(let status):
             return "\(path): Create CDQ for CNTLID \(cntlid) failed: \(status)"
