@@ -9,7 +9,9 @@ import CDQUring
 /// shrinking, or the round limit is hit; 4. suspend the controller and
 /// read its queue up to the LAST entry; 5. copy the last dirty set; the
 /// downtime is 4 to 5, destination made durable included; 6. optionally
-/// compare checksums.
+/// compare checksums. The destination is flushed (`fdatasync`) after the
+/// bulk copy and every round, so that the flush inside the downtime covers
+/// only the final copy.
 ///
 /// Runs on the calling thread, which owns the copier's ring and is the
 /// only reader of the controller's consumer: between completions the copy
@@ -86,7 +88,6 @@ public final class Migrator {
             try controller.startLogging()
             try bulkCopy()
             try preCopyRounds()
-            try copier.destination.synchronize()
             let suspendStart = MonotonicClock.nanoseconds()
             try controller.suspend()
             try finalCopy()
@@ -116,6 +117,7 @@ public final class Migrator {
         let start = MonotonicClock.nanoseconds()
         report.bulkBytes = try copy([ByteRange(offset: 0, count: bytes)], phase: .bulk)
         report.bulkNanoseconds = MonotonicClock.nanoseconds() - start
+        try copier.destination.synchronize()
     }
 
     /// Dirty rounds while the controller runs; records why they stopped.
@@ -139,6 +141,8 @@ public final class Migrator {
             report.rounds += 1
             previous = backlog
             report.recopiedBytes += try copy(byteRanges(takeRound()), phase: .round(report.rounds))
+            // Flushed while the guest runs, so the downtime flushes only the final copy.
+            try copier.destination.synchronize()
         }
     }
 

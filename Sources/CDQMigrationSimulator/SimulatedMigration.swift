@@ -24,6 +24,9 @@ public struct SimulatedMigrationSetup: Sendable {
     public var seed: UInt64 = 1
     /// Entries of the controller's user data migration queue.
     public var queueEntries: UInt32 = 4096
+    /// Write every block once before the migration (logging off), so the
+    /// bulk copy moves data rather than reading the holes of a sparse file.
+    public var prefill = true
 
     public init(namespaceBytes: UInt64, directory: String) {
         self.namespaceBytes = namespaceBytes
@@ -72,6 +75,21 @@ public final class SimulatedMigration {
         do { transport = SimulatorTransport(channel: try runner.openChannel(depth: 64)) } catch { throw .system(error) }
         source = try SimulatedMigrationSource(
             runner: runner, engine: engine, transport: transport, cntlid: 1, entries: setup.queueEntries)
+        if setup.prefill { try prefill() }
+    }
+
+    /// Writes the namespace front to back in 1 MiB stamped writes.
+    private func prefill() throws(MigrationError) {
+        let blocks = UInt32(min(capacity, UInt64((1 << 20) / setup.lbaSize)))
+        let writer = WorkloadGenerator(
+            target: controller, nsid: source.nsid, capacity: capacity, lbaSize: setup.lbaSize,
+            spec: WorkloadSpec(pattern: .sequential, blockSizes: [BlockSizeWeight(blockCount: blocks, weight: 1)],
+                               seed: setup.seed))
+        let operations = Int((capacity + UInt64(blocks) - 1) / UInt64(blocks))
+        let statistics = writer.run(operations: operations)
+        guard statistics.errors == 0 else {
+            throw .configuration("prefilling the simulated namespace failed on \(statistics.errors) of \(operations) writes")
+        }
     }
 
     deinit {
@@ -109,7 +127,7 @@ public final class SimulatedMigration {
         to destination: String, configuration: MigrationConfiguration = MigrationConfiguration(),
         progress: @escaping (MigrationProgress) -> Void = { _ in }
     ) throws(MigrationError) -> MigrationReport {
-        if writers.isEmpty { try startWriters() }
+        if writers.isEmpty && setup.writers > 0 { try startWriters() }
         defer { stopWriters() }
         let migrator = try Migrator(
             controller: source, sourcePath: source.sourcePath, destinationPath: destination,
