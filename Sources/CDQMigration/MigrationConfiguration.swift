@@ -2,7 +2,10 @@
 public struct MigrationConfiguration: Sendable {
     public var copier: CopierConfiguration
     /// Dirty ranges are rounded out to this many bytes (a power of two, at
-    /// least one block): small writes to a hot region merge into few copies.
+    /// least one block). 4 KiB, the direct I/O unit, by default: under
+    /// random small writes a coarser unit re-copies far more than was
+    /// written and the rounds stop converging (docs/migration.md); a hot
+    /// spot of small writes is where 64 KiB pays.
     public var granularityBytes: Int
     /// Stop iterating once the dirty backlog is at most this many bytes:
     /// what is left is copied while the controller is suspended.
@@ -23,7 +26,7 @@ public struct MigrationConfiguration: Sendable {
     public var progressIntervalNanoseconds: UInt64
 
     public init(
-        copier: CopierConfiguration = CopierConfiguration(), granularityBytes: Int = 64 * 1024,
+        copier: CopierConfiguration = CopierConfiguration(), granularityBytes: Int = 4096,
         backlogThresholdBytes: UInt64 = 8 << 20, maximumRounds: Int = 10,
         directDestination: Bool = true, directSource: Bool = false, verify: Bool = false,
         lastEntryTimeoutNanoseconds: UInt64 = 2_000_000_000, progressIntervalNanoseconds: UInt64 = 100_000_000

@@ -28,7 +28,7 @@ struct Migrate: ParsableCommand {
     @Flag(help: "Compare checksums of source and destination at the end.") var verify = false
     @Option(help: "Reads and writes in flight.") var depth = 32
     @Option(help: "Largest single read or write, e.g. 1M.", transform: parseSize) var chunkSize: UInt64 = 1 << 20
-    @Option(help: "Dirty ranges are rounded out to this, e.g. 64K.", transform: parseSize) var granularity: UInt64 = 64 << 10
+    @Option(help: "Dirty ranges are rounded out to this, e.g. 4K (the default) or 64K.", transform: parseSize) var granularity: UInt64 = 4 << 10
     @Option(help: "Suspend once the dirty backlog is at most this, e.g. 8M.", transform: parseSize) var threshold: UInt64 = 8 << 20
     @Option(help: "Most dirty rounds before suspending.") var maxRounds = 10
     @Option(help: "Entries of the controller's user data migration queue.") var queueEntries: UInt32 = 4096

@@ -60,6 +60,31 @@ import Testing
         }
     }
 
+    /// Enough inserts to cross the compaction threshold many times, with
+    /// reads (which compact) in between, sequential runs mixed with random ones.
+    @Test(arguments: [11 as UInt64, 12])
+    func matchesTheModelAcrossCompactions(seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        let capacity: UInt64 = 200_000
+        var map = DirtyExtentMap(capacity: capacity, granularity: 4)
+        var model = NaiveModel(capacity: capacity, granularity: 4)
+        var cursor: UInt64 = 0
+        for step in 0 ..< 40_000 {
+            let sequential = random.next() % 3 == 0
+            let start = sequential ? cursor : random.next() % capacity
+            let count = 1 + random.next() % 24
+            cursor = (start + count) % capacity
+            map.insert(start: start, blockCount: count)
+            model.insert(start: start, count: count)
+            if step % 9_999 == 0 {
+                #expect(map.snapshot == model.extents, "seed \(seed) step \(step)")
+            }
+        }
+        let expected = model.extents
+        #expect(map.dirtyBlocks == expected.reduce(0) { $0 + $1.blockCount })
+        #expect(map.take() == expected, "seed \(seed)")
+    }
+
     @Test func overlappingAndNeighbouringRangesBecomeOneExtent() {
         var map = DirtyExtentMap(capacity: 1000)
         map.insert(start: 10, blockCount: 10)
