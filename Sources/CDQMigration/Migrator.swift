@@ -13,7 +13,8 @@ import CDQUring
 /// bulk copy and every round, so that the flush inside the downtime covers
 /// only the final copy.
 ///
-/// Runs on the calling thread, which owns the copier's ring and is the
+/// Create it and `run` it on the same thread (the copier's ring is bound to
+/// the thread that creates it). That thread owns the ring and is the
 /// only reader of the controller's consumer: between completions the copy
 /// loop drains the records into the dirty map, so no lock is taken and the
 /// consumer ring never stalls the engine for long.
@@ -183,16 +184,16 @@ public final class Migrator {
 
     private func copy(_ ranges: [ByteRange], phase: MigrationProgress.Phase) throws(MigrationError) -> UInt64 {
         let total = ranges.reduce(0) { $0 + $1.count }
-        report(phase, copied: 0, of: total, force: true)
+        announce(phase, copied: 0, of: total, force: true)
         let copied = try copier.copy(ranges) {
             drain()
-            report(phase, copied: copier.bytesCopied, of: total, force: false)
+            announce(phase, copied: copier.bytesCopied, of: total, force: false)
         }
-        report(phase, copied: copied, of: total, force: true)
+        announce(phase, copied: copied, of: total, force: true)
         return copied
     }
 
-    private func report(_ phase: MigrationProgress.Phase, copied: UInt64, of total: UInt64, force: Bool) {
+    private func announce(_ phase: MigrationProgress.Phase, copied: UInt64, of total: UInt64, force: Bool) {
         let now = MonotonicClock.nanoseconds()
         guard force || now - lastProgress >= configuration.progressIntervalNanoseconds else { return }
         lastProgress = now
