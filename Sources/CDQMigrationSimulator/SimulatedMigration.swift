@@ -94,6 +94,8 @@ public final class SimulatedMigration {
 
     deinit {
         stopWriters()
+        // Before the engine and the controller thread stop: detaching talks to both.
+        source.release()
         engine.shutdown()
         runner.stop()
     }

@@ -22,6 +22,7 @@ public final class SimulatedMigrationSource: MigrationController {
     private let control: AdminChannel
     private var attached = true
     private var suspended = false
+    private var logging = false
 
     /// Creates the queue (`entries` entries) for controller `cntlid` and
     /// registers it with `engine`; logging starts with `startLogging`.
@@ -52,6 +53,7 @@ public final class SimulatedMigrationSource: MigrationController {
     public func startLogging() throws(MigrationError) {
         let status = control.execute(AdminRequest(.trackSend(cdqid: cdqid, logging: .start))).status
         guard status.isSuccess else { throw .controller("Track Send start on CDQ \(cdqid) failed: \(status)") }
+        logging = true
     }
 
     public func suspend() throws(MigrationError) {
@@ -69,6 +71,15 @@ public final class SimulatedMigrationSource: MigrationController {
         queue.detach(deleteOnController: false)
     }
 
+    /// Lets go of the queue if it is still attached (logging stopped first),
+    /// without resuming anything: for tearing down after success or failure
+    /// while the controller thread and the engine still run.
+    public func release() {
+        guard attached else { return }
+        attached = false
+        if logging { _ = queue.stopLoggingAndDetach(timeoutNanoseconds: 1_000_000_000) } else { queue.detach() }
+    }
+
     public func abandon() -> String {
         var done: [String] = []
         if suspended {
@@ -78,7 +89,11 @@ public final class SimulatedMigrationSource: MigrationController {
         } else {
             done.append("controller \(cntlid) was not suspended")
         }
-        if attached {
+        if attached && !logging {
+            attached = false
+            queue.detach()
+            done.append("the queue deleted")
+        } else if attached {
             attached = false
             // Stop logging before the memory goes away; the queue is deleted after it.
             let stopped = queue.stopLoggingAndDetach(timeoutNanoseconds: 1_000_000_000)

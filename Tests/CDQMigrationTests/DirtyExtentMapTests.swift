@@ -85,6 +85,24 @@ import Testing
         #expect(map.take() == expected, "seed \(seed)")
     }
 
+    /// A huge namespace with a coarse granularity: the radix sort's digits
+    /// start above the granularity and stop below the capacity. The model
+    /// counts granules.
+    @Test func matchesTheModelOnAHugeNamespace() {
+        var random = SplitMix64(seed: 99)
+        let shift: UInt64 = 20
+        var map = DirtyExtentMap(capacity: 1 << 40, granularity: 1 << shift)
+        var model = NaiveModel(capacity: 1 << 20, granularity: 1)
+        for _ in 0 ..< 30_000 {
+            let start = random.next() % (1 << 40)
+            let count = 1 + random.next() % (3 << shift)
+            map.insert(start: start, blockCount: count)
+            model.insert(start: start >> shift, count: (min(start + count, 1 << 40) - 1) >> shift - start >> shift + 1)
+        }
+        let expected = model.extents.map { Extent(start: $0.start << shift, end: $0.end << shift) }
+        #expect(map.take() == expected)
+    }
+
     @Test func overlappingAndNeighbouringRangesBecomeOneExtent() {
         var map = DirtyExtentMap(capacity: 1000)
         map.insert(start: 10, blockCount: 10)
