@@ -32,6 +32,8 @@ struct Migrate: ParsableCommand {
     @Option(help: "Suspend once the dirty backlog is at most this, e.g. 8M.", transform: parseSize) var threshold: UInt64 = 8 << 20
     @Option(help: "Most dirty rounds before suspending.") var maxRounds = 10
     @Option(help: "Entries of the controller's user data migration queue.") var queueEntries: UInt32 = 4096
+    @Flag(inversion: .prefixedNo, help: "Open the destination with O_DIRECT (when the filesystem allows it).")
+    var directDestination = true
     @Flag(help: "First time a plain sequential copy of the source (same load), to compare the bulk copy with.")
     var compareSequential = false
     @Flag(help: "Print one JSON object instead of text.") var json = false
@@ -82,7 +84,7 @@ struct Migrate: ParsableCommand {
     private func configuration() -> MigrationConfiguration {
         MigrationConfiguration(
             copier: CopierConfiguration(depth: depth, chunkBytes: Int(chunkSize)), granularityBytes: Int(granularity),
-            backlogThresholdBytes: threshold, maximumRounds: maxRounds, verify: verify)
+            backlogThresholdBytes: threshold, maximumRounds: maxRounds, directDestination: directDestination, verify: verify)
     }
 
     /// A plain sequential copy of the source to a scratch file next to the
@@ -91,7 +93,7 @@ struct Migrate: ParsableCommand {
         let scratch = destination + ".sequential"
         defer { unlink(scratch) }
         let source = try BlockFile(path: migration.source.sourcePath, access: .read)
-        let target = try BlockFile(path: scratch, access: .write(byteCount: namespaceSize), preferDirect: true)
+        let target = try BlockFile(path: scratch, access: .write(byteCount: namespaceSize), preferDirect: directDestination)
         let nanoseconds = try SequentialCopy.copy(from: source, to: target, byteCount: namespaceSize, chunkBytes: Int(chunkSize))
         return Double(namespaceSize) / (Double(nanoseconds) / 1e9)
     }
