@@ -96,6 +96,38 @@ import Glibc
     }
 }
 
+extension MigrationEndToEndTests {
+    /// The source shrinks under the copy as a phase starts (writers stopped
+    /// first, or their writes would grow it back): reads past 1 MiB find
+    /// end of file. During the bulk copy the controller was never
+    /// suspended; during the final copy it was, and is resumed.
+    @Test(arguments: [
+        (MigrationProgress.Phase.bulk, "controller 1 was not suspended, logging stopped and the queue deleted"),
+        (MigrationProgress.Phase.suspended, "controller 1 resumed"),
+    ])
+    func aReadErrorStopsTheMigrationAndPutsTheControllerBack(phase: MigrationProgress.Phase, undone: String) throws {
+        let directory = TemporaryDirectory()
+        let migration = try SimulatedMigration(setup(directory, megabytes: 32, rate: 2000))
+        var broken = false
+        #expect {
+            _ = try migration.migrate(to: "\(directory.path)/destination.img") { progress in
+                guard progress.phase == phase, !broken else { return }
+                broken = true
+                migration.stopWriters()
+                truncate(migration.source.sourcePath, 1 << 20)
+            }
+        } throws: { error in
+            guard let error = error as? MigrationError, case .io = error.cause else { return false }
+            let text = "\(error)"
+            return text.contains("read \(migration.source.sourcePath) at byte") && text.contains("EIO")
+                && text.hasSuffix(undone)
+        }
+        #expect(broken)
+        #expect(!migration.controller.isSuspended)
+        #expect(migration.controller.queueSnapshot == nil)
+    }
+}
+
 /// A plain copy of a file, for snapshots in tests.
 func copyFile(_ source: String, to destination: String) {
     let input = open(source, O_RDONLY), output = open(destination, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
