@@ -34,6 +34,7 @@ public final class Migrator {
     private var overflowUnsettled = false
     private var progress: (MigrationProgress) -> Void = { _ in }
     private var lastProgress: UInt64 = 0
+    private var ran = false
 
     /// Opens the source (read only: a migration never writes it) and the
     /// destination, sized to the namespace.
@@ -79,10 +80,13 @@ public final class Migrator {
 
     deinit { records.deallocate() }
 
-    /// Runs the migration. On any failure the controller is resumed (if it
-    /// was suspended), logging stops, the queue is deleted, and the error
-    /// says what failed and what was undone; the source is never written.
+    /// Runs the migration. On any failure, a failed verification included,
+    /// the controller is resumed (if it was suspended), logging stops, the
+    /// queue is deleted, and the error says what failed and what was
+    /// undone; the source is never written.
     public func run(progress: @escaping (MigrationProgress) -> Void = { _ in }) throws(MigrationError) -> MigrationReport {
+        guard !ran else { throw .configuration("a migrator runs once; create a new one") }
+        ran = true
         self.progress = progress
         let start = MonotonicClock.nanoseconds()
         do {
@@ -93,10 +97,11 @@ public final class Migrator {
             try controller.suspend()
             try finalCopy()
             report.downtimeNanoseconds = MonotonicClock.nanoseconds() - suspendStart
+            // A destination that differs is no migration: the source resumes.
+            if configuration.verify { try verify() }
         } catch {
             throw undo(error)
         }
-        if configuration.verify { try verify() }
         report.totalNanoseconds = MonotonicClock.nanoseconds() - start
         return report
     }

@@ -128,6 +128,31 @@ extension MigrationEndToEndTests {
     }
 }
 
+extension MigrationEndToEndTests {
+    /// Verification is real: a destination changed after the copy is
+    /// caught, named by chunk, and the source resumes.
+    @Test func aDestinationThatDiffersFailsVerificationAndTheSourceResumes() throws {
+        let directory = TemporaryDirectory()
+        let migration = try SimulatedMigration(setup(directory, megabytes: 16, rate: 2000))
+        let destination = "\(directory.path)/destination.img"
+        var configuration = MigrationConfiguration()
+        configuration.verify = true
+        #expect {
+            _ = try migration.migrate(to: destination, configuration: configuration) { progress in
+                guard progress.phase == .verifying else { return }
+                let descriptor = open(destination, O_WRONLY)
+                var byte: UInt8 = 0xA5
+                _ = pwrite(descriptor, &byte, 1, off_t(5 << 20) + 17)
+                close(descriptor)
+            }
+        } throws: { error in
+            guard let error = error as? MigrationError, case .verification = error.cause else { return false }
+            return "\(error)".contains("in bytes 5242880..<6291456") && "\(error)".hasSuffix("controller 1 resumed")
+        }
+        #expect(!migration.controller.isSuspended)
+    }
+}
+
 /// A plain copy of a file, for snapshots in tests.
 func copyFile(_ source: String, to destination: String) {
     let input = open(source, O_RDONLY), output = open(destination, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
