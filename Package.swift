@@ -55,14 +55,14 @@ let package = Package(
             name: "CDQSimulator",
             dependencies: ["CDQNVMe", "CDQQueues", "CDQUring", "CDQEngine", .product(name: "Atomics", package: "swift-atomics")]
         ),
-        // 7. The copy engine: dirty extent map, io_uring copier, pre-copy migrator.
+        // 6 (copy engine). Dirty extent map, io_uring copier, pre-copy migrator.
         .target(name: "CDQMigration", dependencies: ["CDQNVMe", "CDQUring", "CDQEngine"]),
         // The migrator's controller side on the simulator, and a whole simulated migration.
         .target(
             name: "CDQMigrationSimulator",
             dependencies: ["CDQMigration", "CDQSimulator", "CDQEngine", "CDQNVMe", "CDQUring"]
         ),
-        // 8. Users.
+        // 7. Users.
         .executableTarget(
             name: "cdqctl",
             dependencies: [
