@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "cdqctl", targets: ["cdqctl"]),
         .executable(name: "cdq-kernel-selftest", targets: ["cdq-kernel-selftest"]),
         .executable(name: "cdq-demo", targets: ["cdq-demo"]),
+        .executable(name: "cdq-bench", targets: ["cdq-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -66,6 +67,17 @@ let package = Package(
             name: "cdq-demo",
             dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", .product(name: "Atomics", package: "swift-atomics")]
         ),
+        // epoll for cdq-bench's baseline (Swift's Glibc module lacks it).
+        .systemLibrary(name: "CEpoll", path: "include/CEpoll"),
+        .executableTarget(
+            name: "cdq-bench",
+            dependencies: [
+                "CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", "CCDQ", "CEpoll",
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
 
         // Helpers the test targets share (a seeded generator, descriptor counts).
         .target(name: "CDQTestSupport", path: "Tests/CDQTestSupport"),
@@ -77,6 +89,8 @@ let package = Package(
         .testTarget(name: "CDQEngineTests", dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", "CDQQueues", "CDQTestSupport"]),
         // Runs the built cdqctl binary: exit codes and messages are its contract.
         .testTarget(name: "CDQCtlTests", dependencies: ["cdqctl"]),
+        // Runs the built cdq-bench briefly: its JSON and its exactly-once check.
+        .testTarget(name: "CDQBenchTests", dependencies: ["cdq-bench"]),
     ]
 )
 
