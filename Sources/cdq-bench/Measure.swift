@@ -46,6 +46,8 @@ func measure(_ side: Side, _ plan: RunPlan) throws -> SideResult {
     MonotonicClock.sleep(nanoseconds: 50_000_000)
     let generator = LoadGenerator(controllers: rig.subsystem.controllers, entryCount: plan.entries, pace: pace)
 
+    // Thread ids, so a trace (strace -ff) can be matched to the counters.
+    log("\(side.rawValue) threads: \(consumer.consumerThreads.map(String.init).joined(separator: ","))")
     let countersBefore = consumer.counters
     let cpuBefore = ThreadClock.runtime(consumer.consumerThreads)
     let controllerBefore = ThreadClock.runtime(rig.controllerThreads)

@@ -54,6 +54,7 @@ struct SideResult {
             "p99_us": rounded(p99, 2),
             "p999_us": rounded(p999, 2),
             "entries": entries,
+            "system_calls": counters.systemCalls,
             "head_updates_per_entry": rounded(headUpdatesPerEntry, 5),
             "wakeups_per_entry": rounded(wakeupsPerEntry, 5),
             "cpu_ns_per_wakeup": rounded(cpuPerWakeup, 1),
