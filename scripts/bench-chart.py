@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""Draws docs/benchmarks.svg from the JSON cdq-bench wrote (scripts/bench.sh).
+"""Draws docs/benchmarks.svg from the JSON cdq-bench wrote (scripts/bench.sh),
+and writes RESULTS_DIR/summary.md: the numbers and targets as a Markdown
+table, the way docs/benchmarks.md shows them.
 
 Usage: bench-chart.py RESULTS_DIR OUTPUT.svg
 Reads throughput.json, latency.json, scale.json and drain.json (one JSON
@@ -88,7 +90,61 @@ def main(directory, output):
     figure.savefig(output, format="svg", metadata={"Date": None})
 
 
+def summary(directory):
+    """The Markdown table of docs/benchmarks.md, from the same JSON."""
+    throughput = load(directory, "throughput")[0]
+    latency = load(directory, "latency")[0]
+    scale = {r["queues"]: r for r in load(directory, "scale")}
+    drain = load(directory, "drain")[0]
+
+    def side_rows(name, r):
+        e, b = r["engine"], r["baseline"]
+        return [
+            f"| {name} | entries/s | {e['entries_per_sec']:,.0f} | {b['entries_per_sec']:,.0f} | {r['ratio']['throughput']:.2f} |",
+            f"| | system calls/entry | {e['syscalls_per_entry']:.4f} | {b['syscalls_per_entry']:.4f} | {r['ratio']['syscalls']:.3f} |",
+            f"| | CPU ns/entry (consumer side) | {e['cpu_ns_per_entry']:,.0f} | {b['cpu_ns_per_entry']:,.0f} | {r['ratio']['cpu']:.2f} |",
+            f"| | head updates/entry | {e['head_updates_per_entry']:.4f} | {b['head_updates_per_entry']:.4f} | |",
+            f"| | p50 / p99 µs | {e['p50_us']:.1f} / {e['p99_us']:.1f} | {b['p50_us']:.1f} / {b['p99_us']:.1f} | |",
+            f"| | lost / duplicated | {e['lost']} / {e['duplicated']} | {b['lost']} / {b['duplicated']} | |",
+        ]
+
+    lines = ["| scenario | measure | engine | baseline | engine/baseline |", "|---|---|---|---|---|"]
+    lines += side_rows(f"throughput, {throughput['queues']} queues", throughput)
+    lines += side_rows("latency, 1 queue", latency)
+    for count in sorted(scale):
+        r = scale[count]
+        lines.append(f"| scale, {count} queues | CPU µs/wake-up; wake-ups/entry | "
+                     f"{r['engine']['cpu_ns_per_wakeup'] / 1000:.1f}; {r['engine']['wakeups_per_entry']:.3f} | "
+                     f"{r['baseline']['cpu_ns_per_wakeup'] / 1000:.1f}; {r['baseline']['wakeups_per_entry']:.3f} | "
+                     f"{r['ratio']['cpu_per_wakeup']:.2f} |")
+    lines.append(f"| drain | ns/entry (memcpy {drain['memcpy_ns_per_entry']:.2f}) | {drain['ns_per_entry']:.2f} | "
+                 f"{drain['baseline_ns_per_entry']:.2f} | engine at {drain['fraction_of_memcpy']:.0%} of memcpy |")
+
+    def verdict(ok):
+        return "met" if ok else "NOT met"
+
+    e16 = scale.get(16, {}).get("engine", {}).get("cpu_ns_per_wakeup", 0)
+    e4096 = scale.get(4096, {}).get("engine", {}).get("cpu_ns_per_wakeup", 0)
+    lines += [
+        "",
+        "| target | measured | |",
+        "|---|---|---|",
+        f"| throughput: engine >= 5x baseline entries/s | {throughput['ratio']['throughput']:.2f}x | "
+        f"{verdict(throughput['ratio']['throughput'] >= 5)} |",
+        f"| throughput: >= 10x fewer system calls per entry | {1 / max(throughput['ratio']['syscalls'], 1e-9):.1f}x fewer | "
+        f"{verdict(throughput['ratio']['syscalls'] <= 0.1)} |",
+        f"| latency: engine p99 <= baseline p99 | {latency['engine']['p99_us']:.1f} vs {latency['baseline']['p99_us']:.1f} µs | "
+        f"{verdict(latency['engine']['p99_us'] <= latency['baseline']['p99_us'])} |",
+        f"| scale: engine cost/wake-up at 4096 <= 2x at 16 | {e4096 / max(e16, 1e-9):.2f}x | "
+        f"{verdict(0 < e4096 <= 2 * e16)} |",
+        f"| drain: >= 25% of the memcpy rate | {drain['fraction_of_memcpy']:.0%} | "
+        f"{verdict(drain['fraction_of_memcpy'] >= 0.25)} |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     main(sys.argv[1], sys.argv[2])
+    (pathlib.Path(sys.argv[1]) / "summary.md").write_text(summary(sys.argv[1]))

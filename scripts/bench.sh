@@ -27,4 +27,5 @@ run drain drain --seconds 1 --rounds 3
 } > "$OUT/machine.txt"
 
 /usr/bin/python3 "$ROOT/scripts/bench-chart.py" "$OUT" "$ROOT/docs/benchmarks.svg"
-echo "bench: results in bench-results/, chart in docs/benchmarks.svg" >&2
+cat "$OUT/summary.md"
+echo "bench: results in bench-results/ (summary.md), chart in docs/benchmarks.svg" >&2
