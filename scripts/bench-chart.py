@@ -36,7 +36,9 @@ def bars(axis, labels, engine, baseline, title, ylabel, log=False):
     axis.set_ylabel(ylabel)
     if log:
         axis.set_yscale("log")
-    axis.legend(fontsize=8)
+    else:
+        axis.set_ylim(0, max(engine + baseline + [1e-9]) * 1.3)  # room for the legend
+    axis.legend(fontsize=8, loc="upper right")
 
 
 def main(directory, output):
