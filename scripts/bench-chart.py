@@ -36,6 +36,8 @@ def bars(axis, labels, engine, baseline, title, ylabel, log=False):
     axis.set_ylabel(ylabel)
     if log:
         axis.set_yscale("log")
+        low = min([v for v in engine + baseline if v > 0] + [1])
+        axis.set_ylim(bottom=low / 2)  # the smallest bar stays visible
     else:
         axis.set_ylim(0, max(engine + baseline + [1e-9]) * 1.3)  # room for the legend
     axis.legend(fontsize=8, loc="upper right")
