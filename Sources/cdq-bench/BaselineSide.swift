@@ -57,6 +57,8 @@ final class BaselineSide: ConsumerSide {
         threads = []
         queues.forEach { $0.delete() }
         queues = []
+        let refused = workers.reduce(0) { $0 + $1.adminErrors.load(ordering: .relaxed) }
+        if refused > 0 { log("baseline: the controller refused \(refused) head updates (retried by the sweep)") }
         var books = SideBooks()
         var histogram = Histogram<UInt64>(highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: .two)
         for (index, worker) in workers.enumerated() {
