@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "CDQKernel", targets: ["CDQKernel"]),
         .library(name: "CDQEngine", targets: ["CDQEngine"]),
         .library(name: "CDQSimulator", targets: ["CDQSimulator"]),
+        .library(name: "CDQMigration", targets: ["CDQMigration"]),
+        .library(name: "CDQMigrationSimulator", targets: ["CDQMigrationSimulator"]),
         .executable(name: "cdqctl", targets: ["cdqctl"]),
         .executable(name: "cdq-kernel-selftest", targets: ["cdq-kernel-selftest"]),
         .executable(name: "cdq-demo", targets: ["cdq-demo"]),
@@ -54,11 +56,18 @@ let package = Package(
             name: "CDQSimulator",
             dependencies: ["CDQNVMe", "CDQQueues", "CDQUring", "CDQEngine", .product(name: "Atomics", package: "swift-atomics")]
         ),
+        // 6 (copy engine). Dirty extent map, io_uring copier, pre-copy migrator.
+        .target(name: "CDQMigration", dependencies: ["CDQNVMe", "CDQUring", "CDQEngine"]),
+        // The migrator's controller side on the simulator, and a whole simulated migration.
+        .target(
+            name: "CDQMigrationSimulator",
+            dependencies: ["CDQMigration", "CDQSimulator", "CDQEngine", "CDQNVMe", "CDQUring"]
+        ),
         // 7. Users.
         .executableTarget(
             name: "cdqctl",
             dependencies: [
-                "CDQKernel", "CDQNVMe", "CDQEngine", "CDQSimulator", "CDQUring",
+                "CDQKernel", "CDQNVMe", "CDQEngine", "CDQSimulator", "CDQUring", "CDQMigration", "CDQMigrationSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -87,6 +96,10 @@ let package = Package(
         .testTarget(name: "CDQQueuesTests", dependencies: ["CDQQueues", "CDQTestSupport"]),
         .testTarget(name: "CDQSimulatorTests", dependencies: ["CDQSimulator", "CDQNVMe", "CDQUring", "CDQTestSupport"]),
         .testTarget(name: "CDQEngineTests", dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", "CDQQueues", "CDQTestSupport"]),
+        .testTarget(
+            name: "CDQMigrationTests",
+            dependencies: ["CDQMigration", "CDQMigrationSimulator", "CDQSimulator", "CDQEngine", "CDQNVMe", "CDQUring", "CDQTestSupport"]
+        ),
         // Runs the built cdqctl binary: exit codes and messages are its contract.
         .testTarget(name: "CDQCtlTests", dependencies: ["cdqctl"]),
         // Runs the built cdq-bench briefly: its JSON and its exactly-once check.
@@ -103,7 +116,7 @@ if ProcessInfo.processInfo.environment["CDQ_BENCHMARKS"] != nil {
     package.targets.append(
         .executableTarget(
             name: "CDQMicro",
-            dependencies: ["CDQNVMe", "CDQQueues", "CDQSimulator", "CDQEngine", .product(name: "Benchmark", package: "benchmark")],
+            dependencies: ["CDQNVMe", "CDQQueues", "CDQSimulator", "CDQMigration", "CDQEngine", .product(name: "Benchmark", package: "benchmark")],
             path: "Benchmarks/CDQMicro",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ))

@@ -61,6 +61,7 @@ let benchmarks: @Sendable () -> Void = {
 
     simulatorBenchmarks()
     queueBenchmarks()
+    dirtyMapBenchmarks()
     drainBenchmarks()
 }
 

@@ -103,9 +103,9 @@ public final class AttachedQueue {
         try backend.deleteQueue(cdqid)
     }
 
-    private func admin(_ step: String, _ command: NVMeCommand) throws(QueueLifecycleError) {
+    func admin(_ step: String, _ command: NVMeCommand, data: UnsafeMutableRawBufferPointer? = nil) throws(QueueLifecycleError) {
         let outcome: AdminOutcome
-        do { outcome = try engine.executeAdmin(command, via: backend.transport) } catch { throw .engine(error) }
+        do { outcome = try engine.executeAdmin(command, data: data, via: backend.transport) } catch { throw .engine(error) }
         do { _ = try outcome.get() } catch { throw .admin(step: step, error) }
     }
 }
@@ -148,5 +148,24 @@ extension AttachedQueue {
             MonotonicClock.sleep(nanoseconds: 200_000)
         }
         return false
+    }
+}
+
+extension AttachedQueue {
+    /// Get Features FID 0x21 through the engine's admin path: the head and
+    /// tail pointer trigger the controller holds for this queue.
+    public func controllerView() throws(QueueLifecycleError) -> CDQFeatureData {
+        let data = UnsafeMutableRawBufferPointer.allocate(byteCount: CDQFeatureData.size, alignment: 8)
+        defer { data.deallocate() }
+        try admin("Get Features FID 0x21", .getControllerDataQueue(cdqid: cdqid), data: data)
+        return CDQFeatureData(buffer: UnsafeRawBufferPointer(data))!
+    }
+
+    /// Migration Receive (controller state) through the engine's admin
+    /// path: `buffer.count` bytes (a multiple of 4) of the migratable
+    /// controller's state from `offset`; the controller must be suspended.
+    public func receiveControllerState(into buffer: UnsafeMutableRawBufferPointer, offset: UInt64 = 0) throws(QueueLifecycleError) {
+        precondition(buffer.count >= 4 && buffer.count % 4 == 0, "controller state is read in whole dwords")
+        try admin("Migration Receive", .migrationReceiveGetState(cntlid: cntlid, offset: offset, numberOfDwords: UInt32(buffer.count / 4)), data: buffer)
     }
 }

@@ -61,6 +61,42 @@ import Glibc
         #expect(host.leftNothing)
     }
 
+    @Test func theControllersHeadFollowsTheConsumerThroughGetFeatures() throws {
+        let host = try Host()
+        let consumer = try Consumer()
+        let queue = try host.attach(1, entries: 32, consumer: consumer)
+        // Two bursts of 20, each smaller than the queue, the second after
+        // the controller learnt the first was consumed: no overflow, one wrap.
+        func controllerHead(reaches expected: UInt32) throws -> UInt32 {
+            let deadline = MonotonicClock.nanoseconds() + 5_000_000_000
+            var head = try queue.controllerView().head
+            while head != expected && MonotonicClock.nanoseconds() < deadline {
+                MonotonicClock.sleep(nanoseconds: 1_000_000)
+                head = try queue.controllerView().head
+            }
+            return head
+        }
+        for lba in 0..<20 { _ = host.fixture.write(1, lba: UInt64(lba)) }
+        #expect(collect(consumer, count: 21).count == 21, "FIRST and 20 changes")
+        #expect(try controllerHead(reaches: 21) == 21, "the head the engine sent is the controller's")
+        for lba in 20..<40 { _ = host.fixture.write(1, lba: UInt64(lba)) }
+        #expect(collect(consumer, count: 20).count == 20)
+        #expect(try controllerHead(reaches: 41 % 32) == 41 % 32, "and again after the wrap")
+        try queue.stopLoggingAndDetach()
+    }
+
+    @Test func theControllerStateIsReceivedAfterTheSuspend() throws {
+        let host = try Host()
+        let consumer = try Consumer()
+        let queue = try host.attach(2, consumer: consumer)
+        let state = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
+        defer { state.deallocate() }
+        #expect(throws: QueueLifecycleError.self, "refused while the controller runs") { try queue.receiveControllerState(into: state) }
+        try queue.suspendAndDetach()
+        try queue.receiveControllerState(into: state)
+        #expect(ControllerStateHeader(buffer: UnsafeRawBufferPointer(state))?.isSuspended == true)
+    }
+
     @Test func aSuspendTheControllerRejectsIsReportedAndTheQueueIsStillDeleted() throws {
         let host = try Host()
         let consumer = try Consumer()
