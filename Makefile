@@ -4,7 +4,7 @@
 SWIFT ?= swift
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null || echo .build/debug)
 
-.PHONY: all deps build test unit-test test-tsan test-kernel demo demo-engine demo-kernel bench-micro clean
+.PHONY: all deps build test unit-test test-tsan test-kernel demo demo-engine demo-kernel bench bench-micro clean
 
 all: build
 
@@ -55,9 +55,18 @@ demo-engine: deps
 demo-kernel: build
 	@scripts/kernel-guest.sh demo $(BIN_DIR)
 
-## Microbenchmarks (Benchmarks/CDQMicro) with allocation thresholds.
+## Engine against the synchronous baseline, all four scenarios (a few
+## minutes): JSON in bench-results/, the chart in docs/benchmarks.svg.
+bench: deps
+	@scripts/bench-deps.sh
+	$(SWIFT) build -c release --product cdq-bench
+	@scripts/bench.sh $(shell $(SWIFT) build -c release --show-bin-path)/cdq-bench
+
+## Microbenchmarks (Benchmarks/CDQMicro), then the allocation thresholds
+## (Thresholds/: zero allocations on the hot paths), which fail the target.
 bench-micro: deps
 	CDQ_BENCHMARKS=1 $(SWIFT) package --scratch-path .build-bench benchmark --target CDQMicro
+	CDQ_BENCHMARKS=1 $(SWIFT) package --scratch-path .build-bench benchmark thresholds check --target CDQMicro
 
 clean:
 	$(SWIFT) package clean

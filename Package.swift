@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "cdqctl", targets: ["cdqctl"]),
         .executable(name: "cdq-kernel-selftest", targets: ["cdq-kernel-selftest"]),
         .executable(name: "cdq-demo", targets: ["cdq-demo"]),
+        .executable(name: "cdq-bench", targets: ["cdq-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -75,6 +76,17 @@ let package = Package(
             name: "cdq-demo",
             dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", .product(name: "Atomics", package: "swift-atomics")]
         ),
+        // epoll for cdq-bench's baseline (Swift's Glibc module lacks it).
+        .systemLibrary(name: "CEpoll", path: "include/CEpoll"),
+        .executableTarget(
+            name: "cdq-bench",
+            dependencies: [
+                "CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", "CCDQ", "CEpoll",
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
 
         // Helpers the test targets share (a seeded generator, descriptor counts).
         .target(name: "CDQTestSupport", path: "Tests/CDQTestSupport"),
@@ -90,6 +102,8 @@ let package = Package(
         ),
         // Runs the built cdqctl binary: exit codes and messages are its contract.
         .testTarget(name: "CDQCtlTests", dependencies: ["cdqctl"]),
+        // Runs the built cdq-bench briefly: its JSON and its exactly-once check.
+        .testTarget(name: "CDQBenchTests", dependencies: ["cdq-bench"]),
     ]
 )
 
@@ -102,7 +116,7 @@ if ProcessInfo.processInfo.environment["CDQ_BENCHMARKS"] != nil {
     package.targets.append(
         .executableTarget(
             name: "CDQMicro",
-            dependencies: ["CDQNVMe", "CDQQueues", "CDQSimulator", "CDQMigration", .product(name: "Benchmark", package: "benchmark")],
+            dependencies: ["CDQNVMe", "CDQQueues", "CDQSimulator", "CDQMigration", "CDQEngine", .product(name: "Benchmark", package: "benchmark")],
             path: "Benchmarks/CDQMicro",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ))

@@ -30,6 +30,12 @@ public final class Consumer: @unchecked Sendable {
     /// The engine this consumer belongs to (0: none yet). The ring has one
     /// producer, so a consumer serves queues of one engine only.
     let owner = ManagedAtomic<UInt>(0)
+    private let calls = ManagedAtomic<UInt64>(0)
+
+    /// System calls the consumer side made here: eventfd polls and reads
+    /// while it waited, signals to the loop when it freed space. Zero per
+    /// record while records keep arriving.
+    public var systemCalls: UInt64 { calls.load(ordering: .relaxed) }
 
     public init(capacity: Int = 4096) throws(SystemError) {
         ring = SPSCRing(capacity: capacity)
@@ -71,6 +77,7 @@ public final class Consumer: @unchecked Sendable {
         defer { consumerWaiting.store(false, ordering: .relaxed) }
         // Re-check after announcing: the loop may have pushed just before.
         if !ring.isEmpty { return true }
+        calls.wrappingIncrement(by: 2, ordering: .relaxed) // poll, then read
         readyEvent.wait(timeoutNanoseconds: timeoutNanoseconds)
         return !ring.isEmpty
     }
@@ -87,20 +94,25 @@ public final class Consumer: @unchecked Sendable {
         atomicMemoryFence(ordering: .sequentiallyConsistent)
         if loopWaitingForSpace.load(ordering: .relaxed),
            loopWaitingForSpace.exchange(false, ordering: .acquiringAndReleasing) {
+            calls.wrappingIncrement(ordering: .relaxed)
             try? spaceEvent.signal()
         }
     }
 
     // MARK: Loop side
 
-    /// Called by the loop after it committed records into the ring.
-    func wakeConsumer() {
+    /// Called by the loop after it committed records into the ring; true
+    /// when it signalled `readyEvent` (a system call).
+    @discardableResult
+    func wakeConsumer() -> Bool {
         // Pairs with prepareToWait(): the tail store before the flag load.
         atomicMemoryFence(ordering: .sequentiallyConsistent)
         if consumerWaiting.load(ordering: .relaxed),
            consumerWaiting.exchange(false, ordering: .acquiringAndReleasing) {
             try? readyEvent.signal()
+            return true
         }
+        return false
     }
 
     /// The loop found the ring full: ask for a signal when space frees up.

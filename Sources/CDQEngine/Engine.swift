@@ -105,6 +105,11 @@ public final class Engine: @unchecked Sendable {
 public struct EngineStatistics: Sendable, Equatable {
     /// Loop turns (each is one io_uring_enter at most).
     public var turns: UInt64
+    /// System calls the loop thread made itself: io_uring_enter, eventfd
+    /// reads of its mailbox, transports and consumers, and consumer wake-up
+    /// signals. A transport's own calls (a simulator doorbell) are not
+    /// included; the kernel transport makes none.
+    public var systemCalls: UInt64
     /// Queues registered now.
     public var queues: Int
     /// Sum over all queues, registered now or before.

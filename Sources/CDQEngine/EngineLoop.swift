@@ -100,6 +100,7 @@ final class EngineLoop {
             try ring.submitAndWait(minimum: 1)
         }
         shared.counters.turns.add(1)
+        shared.counters.systemCalls.add(1)
         var failure: SystemError?
         ring.forEachCompletion { completion in
             do throws(SystemError) { try handle(completion) } catch { failure = failure ?? error }
@@ -196,7 +197,7 @@ final class EngineLoop {
         if slot.polling { slot.counters.polls.add(1) }
         let drained = drain(slot)
         if drained > 0 {
-            slot.consumer.wakeConsumer()
+            if slot.consumer.wakeConsumer() { shared.counters.systemCalls.add(1) }
             if slot.wokenAt != 0 {
                 _ = latency.record(MonotonicClock.nanoseconds() &- slot.wokenAt)
             }
@@ -228,26 +229,16 @@ final class EngineLoop {
     }
 
     private func copyEntries(_ slot: QueueSlot, into region: UnsafeMutableBufferPointer<CDQRecord>) -> Int {
-        var count = 0
-        while count < region.count {
-            let entry = slot.memory + Int(slot.readIndex) * 32
-            // Acquire: the other 31 bytes were written before the phase byte.
-            let attributes = cdq_load_acquire_u8((entry + 31).assumingMemoryBound(to: UInt8.self))
-            guard (attributes & 1 == 1) == slot.expectedPhase else { break }
-            let raw = entry.loadUnaligned(as: (UInt64, UInt64, UInt64, UInt64).self)
-            let entryStatus = EntryStatusAttribute(rawValue: attributes >> 1)
-            let overflow = entryStatus == .lastQueueFull
-            if overflow { slot.counters.overflows.add(1) }
-            if entryStatus.isLast { slot.counters.lastEntries.add(1) }
-            region[count] = CDQRecord(raw: raw, queue: UInt32(slot.index), cdqid: slot.cdqid, kind: overflow ? .overflow : .entry)
-            count += 1
-            slot.readIndex += 1
-            if slot.readIndex == slot.entryCount {
-                slot.readIndex = 0
-                slot.expectedPhase.toggle()
-            }
-        }
-        return count
+        var readIndex = slot.readIndex
+        var expectedPhase = slot.expectedPhase
+        let outcome = PhaseTagDrain.copy(
+            from: slot.memory, entryCount: slot.entryCount, readIndex: &readIndex, expectedPhase: &expectedPhase,
+            into: region, queue: UInt32(slot.index), cdqid: slot.cdqid)
+        slot.readIndex = readIndex
+        slot.expectedPhase = expectedPhase
+        if outcome.overflows > 0 { slot.counters.overflows.add(UInt64(outcome.overflows)) }
+        if outcome.lastEntries > 0 { slot.counters.lastEntries.add(UInt64(outcome.lastEntries)) }
+        return outcome.count
     }
 
     private func stall(_ slot: QueueSlot) {
@@ -478,6 +469,7 @@ final class EngineLoop {
 
     private func readNonBlocking(_ fd: Int32) -> UInt64 {
         var value: UInt64 = 0
+        shared.counters.systemCalls.add(1)
         return read(fd, &value, 8) == 8 ? value : 0
     }
 

@@ -96,13 +96,16 @@ final class EngineShared: @unchecked Sendable {
     var statistics: EngineStatistics {
         state.withLock { state in
             let totals = state.live.values.reduce(state.retired) { $0 + $1.snapshot }
-            return EngineStatistics(turns: counters.turns.load(ordering: .relaxed), queues: state.live.count, totals: totals)
+            return EngineStatistics(turns: counters.turns.load(ordering: .relaxed),
+                                    systemCalls: counters.systemCalls.load(ordering: .relaxed),
+                                    queues: state.live.count, totals: totals)
         }
     }
 }
 
 final class EngineCounters: Sendable {
     let turns = ManagedAtomic<UInt64>(0)
+    let systemCalls = ManagedAtomic<UInt64>(0)
 }
 
 extension QueueStatistics {

@@ -1,3 +1,4 @@
+import Atomics
 import CDQQueues
 import CDQUring
 
@@ -25,6 +26,10 @@ public final class AdminChannel: @unchecked Sendable {
     private let doorbell: EventFD
     /// Client side: submitted and not yet reaped.
     public private(set) var inFlight = 0
+    private let rings = ManagedAtomic<UInt64>(0)
+
+    /// Doorbell signals so far (each one eventfd write), readable from any thread.
+    public var doorbellRings: UInt64 { rings.load(ordering: .relaxed) }
 
     init(depth: Int, doorbell: EventFD) throws(SystemError) {
         precondition(depth > 0, "an admin channel needs a positive depth")
@@ -45,6 +50,7 @@ public final class AdminChannel: @unchecked Sendable {
 
     /// Tells the controller thread that submissions are waiting.
     public func ringDoorbell() {
+        rings.wrappingIncrement(ordering: .relaxed)
         try? doorbell.signal()
     }
 

@@ -1,0 +1,59 @@
+import CDQNVMe
+import CDQSimulator
+import CDQUring
+
+/// A queue set up for the baseline exactly as `SimulatedQueue` sets one up
+/// for the engine: zeroed page-aligned memory, an eventfd, Create CDQ,
+/// Track Send start. Nothing is registered anywhere: a baseline thread
+/// reads the memory itself.
+final class BaselineQueue {
+    let cntlid: UInt16
+    let cdqid: UInt16
+    let entryCount: UInt32
+    let memory: UnsafeMutableRawBufferPointer
+    let eventFD: EventFD
+    private let control: AdminChannel
+    private var deleted = false
+
+    init(control: AdminChannel, cntlid: UInt16, entries: UInt32) throws {
+        self.control = control
+        self.cntlid = cntlid
+        entryCount = entries
+        memory = .allocate(byteCount: Int(entries) * MigrationQueueEntry.size, alignment: 4096)
+        memory.initializeMemory(as: UInt8.self, repeating: 0)
+        eventFD = try EventFD()
+        let created = control.execute(AdminRequest(
+            .controllerDataQueueCreate(physicallyContiguous: true, migratableController: cntlid,
+                                       sizeInDwords: entries * 8, prp1: 0),
+            data: memory, tailPointerEventFD: eventFD.fileDescriptor))
+        guard created.status.isSuccess else {
+            memory.deallocate()
+            throw BenchError("Create CDQ for controller \(cntlid): \(created.status)")
+        }
+        cdqid = UInt16(truncatingIfNeeded: created.dw0)
+        let started = control.execute(AdminRequest(.trackSend(cdqid: cdqid, logging: .start)))
+        guard started.status.isSuccess else {
+            delete()
+            throw BenchError("Track Send start on CDQ \(cdqid): \(started.status)")
+        }
+    }
+
+    deinit { delete() }
+
+    func stopLogging() {
+        _ = control.execute(AdminRequest(.trackSend(cdqid: cdqid, logging: .stop)))
+    }
+
+    /// Deletes the CDQ on the controller, then frees its memory.
+    func delete() {
+        guard !deleted else { return }
+        deleted = true
+        _ = control.execute(AdminRequest(.controllerDataQueueDelete(cdqid: cdqid)))
+        memory.deallocate()
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

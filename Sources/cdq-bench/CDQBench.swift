@@ -1,0 +1,124 @@
+// cdq-bench: the engine against the synchronous baseline of today's tools,
+// side by side in one process run, on the simulated controller.
+
+import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct CDQBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cdq-bench",
+        abstract: "Measures the CDQ engine against a synchronous baseline (docs/benchmarks.md).",
+        discussion: """
+        Scenarios:
+          throughput  Q queues (default 256), writers at full speed: entries/s, CPU and system calls per entry
+          latency     one queue, one change at a time with a gap: write-to-consumer latency
+          scale       1, 16, 256 and 4096 queues (or --queues) at a fixed total rate: cost per wake-up
+          drain       the phase-tag drain alone on filled queue memory, beside a plain memcpy
+        Engine and baseline run alternately in the same process. Every run checks that each change
+        arrived exactly once and in order; the exit status is 1 if any was lost or duplicated.
+        """)
+
+    enum Scenario: String, ExpressibleByArgument, CaseIterable {
+        case throughput, latency, scale, drain
+    }
+
+    @Argument(help: "throughput, latency, scale or drain.")
+    var scenario: Scenario
+
+    @Option(help: "Queues (one simulated controller each). Default: 256 for throughput, 1 for latency, 1/16/256/4096 for scale.")
+    var queues: Int?
+
+    @Option(help: "Seconds each side runs per round.")
+    var seconds: Double = 5
+
+    @Option(help: "Rounds; each runs the engine, then the baseline.")
+    var rounds: Int = 2
+
+    @Option(help: "Total changes per second in the scale scenario.")
+    var rate: Double = 50_000
+
+    @Option(help: "Baseline worker threads. Default: one per online CPU.")
+    var baselineThreads: Int?
+
+    @Option(help: ArgumentHelp("Run one side only (for tracing it alone).", visibility: .hidden))
+    var only: String?
+
+    @Flag(help: "Print one JSON object per scenario (per queue count for scale) instead of tables.")
+    var json = false
+
+    func validate() throws {
+        guard seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600]") }
+        guard (1...100).contains(rounds) else { throw ValidationError("--rounds must be 1...100") }
+        if let queues, !(1...4096).contains(queues) { throw ValidationError("--queues must be 1...4096") }
+        if scenario == .latency, let queues, queues != 1 { throw ValidationError("latency measures one queue: --queues 1") }
+        if scenario == .drain, let queues, queues != 1 { throw ValidationError("drain measures one queue: --queues 1") }
+        guard rate > 0, rate <= 10_000_000 else { throw ValidationError("--rate must be in (0, 10000000]") }
+        if let baselineThreads, !(1...256).contains(baselineThreads) { throw ValidationError("--baseline-threads must be 1...256") }
+        if let only, Side(rawValue: only) == nil { throw ValidationError("--only takes engine or baseline") }
+    }
+
+    func run() throws {
+        raiseDescriptorLimit()
+        let results: [ScenarioResult]
+        do {
+            results = try runScenario()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            log("\(error)")
+            throw ExitCode(3)
+        }
+        for result in results {
+            print(json ? result.jsonLine : result.table + "\n")
+        }
+        fflush(nil) // all streams: stdout is a C global Swift 6 will not touch directly
+        let unclean = results.filter { !$0.clean }
+        if !unclean.isEmpty {
+            log("exactly-once check FAILED: " + unclean.map { "\($0.scenario)/\($0.queues): lost \($0.lost), duplicated \($0.duplicated)" }.joined(separator: "; "))
+            throw ExitCode(1)
+        }
+    }
+
+    private func runScenario() throws -> [ScenarioResult] {
+        let side = only.flatMap(Side.init(rawValue:))
+        let threads = baselineThreads ?? BaselineSide.defaultThreads
+        switch scenario {
+        case .throughput:
+            let count = queues ?? 256
+            let plan = RunPlan(queues: count, entries: 4096, seconds: seconds, pace: .fullSpeed, baselineThreads: threads)
+            return [try alternate("throughput", plan, rounds: rounds, only: side)]
+        case .latency:
+            let plan = RunPlan(queues: 1, entries: 4096, seconds: seconds, pace: .oneAtATime(gapNanoseconds: 200_000),
+                               baselineThreads: threads)
+            return [try alternate("latency", plan, rounds: rounds, only: side)]
+        case .scale:
+            return try (queues.map { [$0] } ?? [1, 16, 256, 4096]).map { count in
+                let plan = RunPlan(queues: count, entries: Self.scaleEntries(count), seconds: seconds, pace: .rate(rate),
+                                   baselineThreads: threads)
+                var result = try alternate("scale", plan, rounds: rounds, only: side)
+                result.extra["rate"] = rate
+                return result
+            }
+        case .drain:
+            return [DrainScenario(seconds: seconds, rounds: rounds).run()]
+        }
+    }
+
+    /// 32 MiB of queue memory in all, 256 to 4096 entries per queue.
+    static func scaleEntries(_ queues: Int) -> UInt32 {
+        UInt32(min(4096, max(256, (1 << 20) / queues)))
+    }
+
+    /// 4096 queues need two descriptors each (ours and the controller's copy).
+    private func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}

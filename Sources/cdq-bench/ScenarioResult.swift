@@ -1,0 +1,78 @@
+import Foundation
+
+/// One scenario's outcome: engine and baseline side by side, as a table
+/// for people and one JSON object for scripts.
+struct ScenarioResult {
+    var scenario: String
+    var queues: Int
+    var seconds: Double
+    var engine = SideResult()
+    var baseline = SideResult()
+    /// Extra top-level JSON keys (the drain scenario's memory-copy figures).
+    var extra: [String: Any] = [:]
+    /// Extra table rows: label, engine, baseline.
+    var extraRows: [(String, String, String)] = []
+
+    var lost: UInt64 { engine.lost + baseline.lost }
+    var duplicated: UInt64 { engine.duplicated + baseline.duplicated }
+    var clean: Bool { lost == 0 && duplicated == 0 }
+
+    private func ratio(_ engine: Double, _ baseline: Double) -> Double { baseline == 0 ? 0 : engine / baseline }
+
+    var json: [String: Any] {
+        var object: [String: Any] = [
+            "scenario": scenario,
+            "queues": queues,
+            "seconds": seconds,
+            "rounds": engine.runs,
+            "engine": engine.json,
+            "baseline": baseline.json,
+            "ratio": [
+                "throughput": rounded(ratio(engine.entriesPerSecond, baseline.entriesPerSecond), 3),
+                "syscalls": rounded(ratio(engine.systemCallsPerEntry, baseline.systemCallsPerEntry), 4),
+                "cpu": rounded(ratio(engine.cpuPerEntry, baseline.cpuPerEntry), 3),
+                "p99": rounded(ratio(engine.p99, baseline.p99), 3),
+                "cpu_per_wakeup": rounded(ratio(engine.cpuPerWakeup, baseline.cpuPerWakeup), 3),
+            ],
+            "lost": lost,
+            "duplicated": duplicated,
+        ]
+        object.merge(extra) { _, new in new }
+        return object
+    }
+
+    var jsonLine: String {
+        let data = (try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    var table: String {
+        func row(_ label: String, _ engine: Double, _ baseline: Double, _ decimals: Int) -> String {
+            let ratio = baseline == 0 ? "-" : String(rounded(engine / baseline, 3))
+            return pad(label, 26) + pad(String(rounded(engine, decimals)), 16) + pad(String(rounded(baseline, decimals)), 16) + ratio
+        }
+        var lines = [
+            "\(scenario): \(queues) queue\(queues == 1 ? "" : "s"), \(engine.runs) x \(seconds) s per side, alternating",
+            pad("", 26) + pad("engine", 16) + pad("baseline", 16) + "engine/baseline",
+            row("entries/s", engine.entriesPerSecond, baseline.entriesPerSecond, 0),
+            row("system calls/entry", engine.systemCallsPerEntry, baseline.systemCallsPerEntry, 4),
+            row("CPU ns/entry", engine.cpuPerEntry, baseline.cpuPerEntry, 1),
+            row("head updates/entry", engine.headUpdatesPerEntry, baseline.headUpdatesPerEntry, 4),
+            row("wake-ups/entry", engine.wakeupsPerEntry, baseline.wakeupsPerEntry, 4),
+            row("CPU ns/wake-up", engine.cpuPerWakeup, baseline.cpuPerWakeup, 0),
+            row("p50 us", engine.p50, baseline.p50, 1),
+            row("p99 us", engine.p99, baseline.p99, 1),
+            row("p99.9 us", engine.p999, baseline.p999, 1),
+        ]
+        for (label, engine, baseline) in extraRows {
+            lines.append(pad(label, 26) + pad(engine, 16) + baseline)
+        }
+        lines.append(pad("lost / duplicated", 26) + pad("\(engine.lost) / \(engine.duplicated)", 16)
+                     + "\(baseline.lost) / \(baseline.duplicated)")
+        return lines.joined(separator: "\n")
+    }
+}
+
+private func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+
+/// cdq-bench cannot rot: short runs of the built binary must produce the
+/// JSON the chart script and docs/benchmarks.md read, and pass their own
+/// exactly-once check. What it measures is not judged here (make bench).
+@Suite struct CDQBenchTests {
+    struct Run { var status: Int32; var stdout: String; var stderr: String }
+
+    /// cdq-bench is built beside the test bundle.
+    static let binary: URL = {
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        while !FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("cdq-bench").path), dir.path != "/" {
+            dir = dir.deletingLastPathComponent()
+        }
+        return dir.appendingPathComponent("cdq-bench")
+    }()
+
+    func bench(_ arguments: String...) throws -> Run {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus,
+                   stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// The JSON objects on standard output, one a line.
+    func objects(_ run: Run) throws -> [[String: Any]] {
+        try run.stdout.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+    }
+
+    static let sideKeys = ["entries_per_sec", "syscalls_per_entry", "cpu_ns_per_entry", "p50_us", "p99_us", "lost", "duplicated"]
+
+    /// Checks the keys every scenario reports and that both sides delivered
+    /// every change exactly once.
+    func checkCommon(_ object: [String: Any], scenario: String) throws {
+        #expect(object["scenario"] as? String == scenario)
+        #expect(object["queues"] is Int)
+        #expect(object["seconds"] is Double)
+        #expect(object["lost"] as? Int == 0)
+        #expect(object["duplicated"] as? Int == 0)
+        let ratio = try #require(object["ratio"] as? [String: Any])
+        #expect(ratio["throughput"] is Double && ratio["syscalls"] is Double)
+        for side in ["engine", "baseline"] {
+            let values = try #require(object[side] as? [String: Any], "no \(side) object")
+            for key in Self.sideKeys { #expect(values[key] != nil, "\(side).\(key) missing") }
+            #expect((values["entries_per_sec"] as? Double ?? 0) > 0, "\(side) delivered nothing")
+        }
+    }
+
+    @Test func throughputRunDeliversEveryChangeOnBothSides() throws {
+        let run = try bench("throughput", "--queues", "4", "--seconds", "0.3", "--rounds", "1", "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let results = try objects(run)
+        #expect(results.count == 1)
+        let object = try #require(results.first)
+        try checkCommon(object, scenario: "throughput")
+        #expect(object["queues"] as? Int == 4)
+    }
+
+    @Test func latencyRunMeasuresOneQueue() throws {
+        let run = try bench("latency", "--seconds", "0.3", "--rounds", "1", "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try objects(run).first)
+        try checkCommon(object, scenario: "latency")
+        let engine = try #require(object["engine"] as? [String: Any])
+        #expect((engine["p99_us"] as? Double ?? 0) >= (engine["p50_us"] as? Double ?? 0))
+    }
+
+    @Test func drainReportsTheMemoryCopyBesideIt() throws {
+        let run = try bench("drain", "--seconds", "0.1", "--rounds", "1", "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try objects(run).first)
+        try checkCommon(object, scenario: "drain")
+        #expect((object["ns_per_entry"] as? Double ?? 0) > 0)
+        #expect((object["memcpy_ns_per_entry"] as? Double ?? 0) > 0)
+    }
+
+    @Test func tablesAreTheDefault() throws {
+        let run = try bench("scale", "--queues", "2", "--seconds", "0.2", "--rounds", "1")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.hasPrefix("scale: 2 queues"))
+        #expect(run.stdout.contains("engine/baseline"))
+        #expect(run.stdout.contains("lost / duplicated         0 / 0"))
+    }
+
+    @Test func badArgumentsAreUsageErrors() throws {
+        let queues = try bench("throughput", "--queues", "0")
+        #expect(queues.status == 64)
+        #expect(queues.stderr.contains("--queues must be 1...4096"))
+        let scenario = try bench("warp-speed")
+        #expect(scenario.status == 64)
+        #expect(scenario.stdout.isEmpty)
+    }
+}

@@ -1,0 +1,79 @@
+import CDQEngine
+import CDQNVMe
+import CDQUring
+import Testing
+
+/// The loop's per-entry drain on hand-written queue memory: where it stops,
+/// how it wraps, what it makes of LAST and ESA 7 entries.
+@Suite struct PhaseTagDrainTests {
+    final class Queue {
+        let entries: UInt32
+        let memory: UnsafeMutableRawPointer
+        init(entries: UInt32) {
+            self.entries = entries
+            memory = .allocate(byteCount: Int(entries) * MigrationQueueEntry.size, alignment: 4096)
+            memory.initializeMemory(as: UInt8.self, repeating: 0, count: Int(entries) * MigrationQueueEntry.size)
+        }
+        deinit { memory.deallocate() }
+
+        func post(_ slot: Int, lba: UInt64, phase: Bool, status: EntryStatusAttribute = .middle) {
+            MigrationQueueEntry(nsid: 1, numberOfLogicalBlocks: 0, startingLBA: lba, phaseTag: phase, entryStatus: status)
+                .write(to: memory + slot * MigrationQueueEntry.size, includingPhase: true)
+        }
+    }
+
+    func drain(_ queue: Queue, _ readIndex: inout UInt32, _ phase: inout Bool, room: Int) -> ([CDQRecord], PhaseTagDrain.Outcome) {
+        let region = UnsafeMutableBufferPointer<CDQRecord>.allocate(capacity: room)
+        defer { region.deallocate() }
+        let outcome = PhaseTagDrain.copy(from: queue.memory, entryCount: queue.entries, readIndex: &readIndex,
+                                         expectedPhase: &phase, into: region, queue: 5, cdqid: 9)
+        return (Array(region.prefix(outcome.count)), outcome)
+    }
+
+    @Test func stopsAtTheFirstEntryOfTheOldPhase() {
+        let queue = Queue(entries: 8)
+        for slot in 0..<3 { queue.post(slot, lba: UInt64(slot), phase: true) }
+        var readIndex: UInt32 = 0, phase = true
+        let (records, outcome) = drain(queue, &readIndex, &phase, room: 8)
+        #expect(records.map { $0.entry.startingLBA } == [0, 1, 2])
+        #expect(records.allSatisfy { $0.queue == 5 && $0.cdqid == 9 && $0.kind == .entry })
+        #expect(outcome.count == 3 && outcome.overflows == 0 && outcome.lastEntries == 0)
+        #expect(readIndex == 3 && phase)
+        // Nothing new: nothing copied, nothing moved.
+        #expect(drain(queue, &readIndex, &phase, room: 8).1.count == 0)
+        #expect(readIndex == 3)
+    }
+
+    @Test func stopsWhenTheRegionIsFullAndGoesOnFromThere() {
+        let queue = Queue(entries: 8)
+        for slot in 0..<6 { queue.post(slot, lba: UInt64(slot), phase: true) }
+        var readIndex: UInt32 = 0, phase = true
+        #expect(drain(queue, &readIndex, &phase, room: 4).0.map { $0.entry.startingLBA } == [0, 1, 2, 3])
+        #expect(drain(queue, &readIndex, &phase, room: 4).0.map { $0.entry.startingLBA } == [4, 5])
+    }
+
+    @Test func wrapsAndExpectsTheInvertedPhase() {
+        let queue = Queue(entries: 4)
+        for slot in 0..<4 { queue.post(slot, lba: UInt64(slot), phase: true) }
+        var readIndex: UInt32 = 0, phase = true
+        #expect(drain(queue, &readIndex, &phase, room: 8).1.count == 4)
+        #expect(readIndex == 0 && !phase)
+        // The old lap's phase-1 entries are not new on the second lap.
+        #expect(drain(queue, &readIndex, &phase, room: 8).1.count == 0)
+        queue.post(0, lba: 10, phase: false)
+        queue.post(1, lba: 11, phase: false)
+        #expect(drain(queue, &readIndex, &phase, room: 8).0.map { $0.entry.startingLBA } == [10, 11])
+        #expect(readIndex == 2 && !phase)
+    }
+
+    @Test func anOverflowBecomesAnOverflowRecordAndCountsAsLast() {
+        let queue = Queue(entries: 8)
+        queue.post(0, lba: 0, phase: true)
+        queue.post(1, lba: 0, phase: true, status: .lastLoggingStopped)
+        queue.post(2, lba: 0, phase: true, status: .lastQueueFull)
+        var readIndex: UInt32 = 0, phase = true
+        let (records, outcome) = drain(queue, &readIndex, &phase, room: 8)
+        #expect(records.map(\.kind) == [.entry, .entry, .overflow])
+        #expect(outcome.count == 3 && outcome.overflows == 1 && outcome.lastEntries == 2)
+    }
+}
