@@ -16,6 +16,9 @@ let package = Package(
         .executable(name: "cdqctl", targets: ["cdqctl"]),
         .executable(name: "cdq-kernel-selftest", targets: ["cdq-kernel-selftest"]),
         .executable(name: "cdq-demo", targets: ["cdq-demo"]),
+        // The C interface (include/cdq_engine.h): libcdq_engine.so and .a.
+        .library(name: "cdq_engine", type: .dynamic, targets: ["CDQEngineC"]),
+        .library(name: "cdq_engine_static", type: .static, targets: ["CDQEngineC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -54,6 +57,15 @@ let package = Package(
             dependencies: ["CDQNVMe", "CDQQueues", "CDQUring", "CDQEngine", .product(name: "Atomics", package: "swift-atomics")]
         ),
         // 7. Users.
+        // The C interface: include/cdq_engine.h, implemented with @_cdecl.
+        .systemLibrary(name: "CCDQEngine", path: "include/CCDQEngine"),
+        .target(
+            name: "CDQEngineC",
+            dependencies: [
+                "CCDQEngine", "CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", "CDQQueues",
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]
+        ),
         .executableTarget(
             name: "cdqctl",
             dependencies: [
