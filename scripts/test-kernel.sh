@@ -253,6 +253,10 @@ run_cli_checks() {
     /bin/cdqctl identify /dev/nvme0 --json
   cli_check cli-identify-missing-device nonzero "" \
     /bin/cdqctl identify /dev/does-not-exist
+  cli_check cli-watch-without-rfc nonzero "this kernel has no NVME_IOCTL_CDQ (the CDQ RFC)" \
+    /bin/cdqctl watch /dev/nvme0 --cntlid 0
+  cli_check cli-watch-simulated zero "changes, 0 overflows" \
+    /bin/cdqctl watch --simulate --cntlid 1 --seconds 1 --write-rate 50
 }
 
 # What `make demo` shows: cdqctl on a real NVMe driver, errors by name.
@@ -266,6 +270,8 @@ run_demo() {
     /bin/cdqctl create-cdq /dev/nvme0 --cntlid 0 --entries 128
   cli_check demo-create-cdq-ioctl nonzero "NVME_IOCTL_CDQ" \
     /bin/cdqctl create-cdq /dev/nvme0 --cntlid 0 --ioctl
+  cli_check demo-watch nonzero "NVME_IOCTL_CDQ" \
+    /bin/cdqctl watch /dev/nvme0 --cntlid 0
 }
 
 load_modules

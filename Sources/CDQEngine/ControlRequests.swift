@@ -4,6 +4,8 @@ import CDQUring
 enum ControlRequest: Sendable {
     case register(slot: Int, generation: UInt16, QueueRegistration, consumerIndex: Int, newConsumer: Bool, counters: QueueCounters)
     case unregister(RemovalRequest)
+    /// An admin command from `Engine.submitAdmin`.
+    case admin(PendingAdmin)
     /// Ends the loop after the requests before it.
     case stop
 }

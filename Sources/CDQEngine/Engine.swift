@@ -53,9 +53,12 @@ public final class Engine: @unchecked Sendable {
 
     deinit { shutdown() }
 
+    /// True until shutdown or a loop failure.
+    var isRunning: Bool { thread != nil && shared.failure == nil }
+
     /// Hands a queue to the loop; its entries flow to `registration.consumer`.
     public func register(_ registration: QueueRegistration) throws(EngineError) -> QueueHandle {
-        guard thread != nil, shared.failure == nil else { throw .stopped }
+        guard isRunning else { throw .stopped }
         let (handle, consumerIndex, newConsumer, counters) = try shared.allocate(consumer: registration.consumer)
         shared.mailbox.post(.register(
             slot: Int(handle.index), generation: handle.generation, registration,

@@ -17,7 +17,11 @@ enum Tag: UInt8 {
     case control = 6        // poll on the mailbox eventfd
     case watchdog = 7       // the safety-net timeout
     case cancel = 8         // cancellations; their results need no action
+    case admin = 9          // a caller's admin command (Engine.submitAdmin); index = admin slot
 }
+
+/// Admin commands from callers in flight at once; more wait in the backlog.
+let maximumAdminCommands = 256
 
 /// The engine's event loop. Created on, and used only by, the loop thread:
 /// it owns the io_uring (SINGLE_ISSUER), every QueueSlot, and the ready list.
@@ -45,6 +49,11 @@ final class EngineLoop {
     /// Control requests taken from the mailbox and not yet carried out; if
     /// the loop fails midway, `releaseEverything` still answers them.
     private var inbox: [ControlRequest] = []
+    /// Callers' admin commands in flight, by slot; `freeAdmins` lists the empty slots.
+    private var admins: [PendingAdmin?] = Array(repeating: nil, count: maximumAdminCommands)
+    private var freeAdmins: [Int] = Array((0..<maximumAdminCommands).reversed())
+    /// Callers' admin commands waiting for a slot or for room in their transport, in order.
+    private var adminBacklog: [PendingAdmin] = []
 
     init(configuration: EngineConfiguration, shared: EngineShared) throws(SystemError) {
         self.configuration = configuration
@@ -83,6 +92,7 @@ final class EngineLoop {
     /// One turn: scan what is ready, send what is due, wait, handle completions.
     private func turn() throws(SystemError) {
         scanReady()
+        sendAdminBacklog()
         flushTransports()
         if !pollingSlots.isEmpty {
             _ = try ring.submitAndWait(timeoutNanoseconds: 20_000)
@@ -122,9 +132,13 @@ final class EngineLoop {
                 _ = readNonBlocking(fd)
                 if !completion.hasMore { try poll(fd, .transport, index: Int(tag.index)) }
             }
-            transport.reapCompletions { rawTag, status in
+            transport.reapCompletions { rawTag, status, dw0 in
                 let tag = UserData(rawValue: rawTag)
-                if let slot = current(tag) { headUpdateCompleted(slot, status) }
+                if tag.kind == Tag.admin.rawValue {
+                    completeAdmin(Int(tag.index), .completed(status, dw0: dw0))
+                } else if let slot = current(tag) {
+                    headUpdateCompleted(slot, status)
+                }
             }
         case .space:
             let index = Int(tag.index)
@@ -140,6 +154,8 @@ final class EngineLoop {
             shared.publish(latency)
             watchdogFired()
             try armWatchdog()
+        case .admin:
+            completeAdmin(Int(tag.index), AdminOutcome(passthrough: completion))
         case .cancel, nil:
             break
         }
@@ -271,7 +287,7 @@ final class EngineLoop {
         let trigger = slot.polling ? nil : configuration.trigger.index(head: slot.readIndex, entries: slot.entryCount)
         let command = NVMeCommand.setControllerDataQueue(cdqid: slot.cdqid, head: slot.readIndex, tailPointerTrigger: trigger)
         let tag = UserData(kind: Tag.headUpdate.rawValue, generation: slot.generation, index: UInt32(slot.index))
-        let accepted = (try? slot.transport.submit(command, tag: tag.rawValue, ring: ring)) ?? false
+        let accepted = (try? slot.transport.submit(command, data: nil, tag: tag.rawValue, ring: ring)) ?? false
         guard accepted else {
             // Transport full: its completions are on their way and will wake
             // the loop; scan again next turn and try once more.
@@ -320,6 +336,35 @@ final class EngineLoop {
             transports[index].flush()
             transportsToFlush[index] = false
         }
+    }
+
+    // MARK: Callers' admin commands
+
+    /// Sends waiting admin commands in order while slots and transports have
+    /// room; a full transport keeps the rest for the next turn.
+    private func sendAdminBacklog() {
+        while let pending = adminBacklog.first, let index = freeAdmins.last {
+            let tag = UserData(kind: Tag.admin.rawValue, index: UInt32(index))
+            let accepted: Bool
+            do { accepted = try pending.transport.submit(pending.command, data: pending.data, tag: tag.rawValue, ring: ring) }
+            catch {
+                adminBacklog.removeFirst()
+                pending.completion(.systemError(error))
+                continue
+            }
+            guard accepted else { return }
+            adminBacklog.removeFirst()
+            freeAdmins.removeLast()
+            admins[index] = pending
+            markForFlush(pending.transport)
+        }
+    }
+
+    private func completeAdmin(_ index: Int, _ outcome: AdminOutcome) {
+        guard index < admins.count, let pending = admins[index] else { return }
+        admins[index] = nil
+        freeAdmins.append(index)
+        pending.completion(outcome)
     }
 
     // MARK: Watchdog
@@ -373,6 +418,12 @@ final class EngineLoop {
                     try ring.nextSubmission().prepareCancel(target, UserData(kind: Tag.cancel.rawValue, index: 0))
                 }
                 if !slot.updateInFlight { finishRemoval(slot, removal) }
+            case .admin(let pending):
+                do throws(SystemError) { try addTransportIfNew(pending.transport) } catch {
+                    pending.completion(.systemError(error))
+                    continue
+                }
+                adminBacklog.append(pending)
             case .stop:
                 stopping = true
             }
@@ -440,7 +491,15 @@ final class EngineLoop {
             else { shared.release(slot: slot.index) }
         }
         for request in inbox + shared.mailbox.take() {
-            if case .unregister(let removal) = request { try? removal.done.signal() }
+            switch request {
+            case .unregister(let removal): try? removal.done.signal()
+            case .admin(let pending): pending.completion(.engineStopped)
+            case .register, .stop: break
+            }
         }
+        for case let pending? in admins { pending.completion(.engineStopped) }
+        for pending in adminBacklog { pending.completion(.engineStopped) }
+        admins = Array(repeating: nil, count: maximumAdminCommands)
+        adminBacklog.removeAll()
     }
 }

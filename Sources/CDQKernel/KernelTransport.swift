@@ -2,8 +2,8 @@ import CDQEngine
 import CDQNVMe
 import CDQUring
 
-/// The engine's head-update path to a real controller: Set Features FID
-/// 0x21 as `IORING_OP_URING_CMD` (`NVME_URING_CMD_ADMIN`) on the engine's
+/// The engine's admin path to a real controller: head updates (Set
+/// Features FID 0x21), Track Send, Migration Send/Receive, each as `IORING_OP_URING_CMD` (`NVME_URING_CMD_ADMIN`) on the engine's
 /// own ring. The completion comes back as a CQE on that ring, so there is
 /// no eventfd to poll and nothing to reap here.
 ///
@@ -17,10 +17,10 @@ public final class KernelTransport: AdminTransport {
         self.controller = controller
     }
 
-    public func submit(_ command: NVMeCommand, tag: UInt64, ring: IOURing) throws(SystemError) -> Bool {
+    public func submit(_ command: NVMeCommand, data: UnsafeMutableRawBufferPointer?, tag: UInt64, ring: IOURing) throws(SystemError) -> Bool {
         let sqe = try ring.nextSubmission()
         sqe.prepareUringCommand(fd: controller.fileDescriptor, commandOp: controller.uringCommandOp, UserData(rawValue: tag)) { area in
-            UringCommandImage.write(command, data: nil, timeoutMilliseconds: 0, to: area)
+            UringCommandImage.write(command, data: data, timeoutMilliseconds: 0, to: area)
         }
         return true
     }
@@ -29,5 +29,5 @@ public final class KernelTransport: AdminTransport {
 
     public var completionEventFD: Int32? { nil }
 
-    public func reapCompletions(_ body: (UInt64, NVMeStatus) -> Void) {}
+    public func reapCompletions(_ body: (UInt64, NVMeStatus, UInt32) -> Void) {}
 }

@@ -26,6 +26,7 @@ public final class FaultKnobs: @unchecked Sendable {
         var delayed: [(deadline: UInt64, eventFD: EventFD)] = []
         var failNextAdmin = 0
         var adminFailure = NVMeStatus.internalError
+        var adminFailureOpcode: UInt8?
         var stallUntil: UInt64 = 0
         var statistics = FaultStatistics()
         /// Rung when a signal is delayed, so a sleeping controller thread
@@ -56,11 +57,14 @@ public final class FaultKnobs: @unchecked Sendable {
         state.withLock { $0.triggerDelayNanoseconds = nanoseconds }
     }
 
-    /// Fails the next `count` admin commands with `status` before they run.
-    public func failNextAdminCommands(_ count: Int, with status: NVMeStatus) {
+    /// Fails the next `count` admin commands with `status` before they run;
+    /// with `opcode`, only commands with that opcode (so a test can fail a
+    /// Track Send or Migration Send while the engine's head updates go on).
+    public func failNextAdminCommands(_ count: Int, with status: NVMeStatus, opcode: UInt8? = nil) {
         state.withLock {
             $0.failNextAdmin = count
             $0.adminFailure = status
+            $0.adminFailureOpcode = opcode
         }
     }
 
@@ -115,9 +119,9 @@ public final class FaultKnobs: @unchecked Sendable {
     }
 
     /// The status an admin command must fail with instead of running, if any.
-    func takeAdminFailure() -> NVMeStatus? {
+    func takeAdminFailure(opcode: UInt8) -> NVMeStatus? {
         state.withLock { state in
-            guard state.failNextAdmin > 0 else { return nil }
+            guard state.failNextAdmin > 0, state.adminFailureOpcode.map({ $0 == opcode }) ?? true else { return nil }
             state.failNextAdmin -= 1
             state.statistics.adminCommandsFailed += 1
             return state.adminFailure

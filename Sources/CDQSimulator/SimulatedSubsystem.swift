@@ -103,7 +103,7 @@ public final class SimulatedSubsystem: @unchecked Sendable {
     public func execute(_ request: AdminRequest) -> AdminCompletion {
         admin.withLock { state in
             state.commandsExecuted += 1
-            if let failure = faults.takeAdminFailure() { return AdminCompletion(status: failure) }
+            if let failure = faults.takeAdminFailure(opcode: request.command.opcode) { return AdminCompletion(status: failure) }
             return dispatch(request, &state)
         }
     }

@@ -2,8 +2,8 @@ import CDQEngine
 import CDQNVMe
 import CDQUring
 
-/// The engine's head-update path into the simulator: the loop thread pushes
-/// Set Features into an `AdminChannel` and rings the doorbell once per
+/// The engine's admin path into the simulator: the loop thread pushes
+/// commands (head updates and others) into an `AdminChannel` and rings the doorbell once per
 /// turn; it polls the channel's completion eventfd on its ring.
 ///
 /// Used by one engine loop thread only (the channel is its SPSC client side).
@@ -15,8 +15,8 @@ public final class SimulatorTransport: AdminTransport {
         self.channel = channel
     }
 
-    public func submit(_ command: NVMeCommand, tag: UInt64, ring: IOURing) throws(SystemError) -> Bool {
-        guard channel.submit(AdminRequest(command), tag: tag) else { return false }
+    public func submit(_ command: NVMeCommand, data: UnsafeMutableRawBufferPointer?, tag: UInt64, ring: IOURing) throws(SystemError) -> Bool {
+        guard channel.submit(AdminRequest(command, data: data), tag: tag) else { return false }
         rang = false
         return true
     }
@@ -29,7 +29,7 @@ public final class SimulatorTransport: AdminTransport {
 
     public var completionEventFD: Int32? { channel.completionEvent.fileDescriptor }
 
-    public func reapCompletions(_ body: (UInt64, NVMeStatus) -> Void) {
-        channel.reap { tag, completion in body(tag, completion.status) }
+    public func reapCompletions(_ body: (UInt64, NVMeStatus, UInt32) -> Void) {
+        channel.reap { tag, completion in body(tag, completion.status, completion.dw0) }
     }
 }

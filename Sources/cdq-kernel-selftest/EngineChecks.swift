@@ -3,6 +3,30 @@ import CDQKernel
 import CDQNVMe
 import CDQUring
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Lines of /proc/self/fd and /proc/self/maps: what a failed attach must not grow.
+func openDescriptorCount() -> Int {
+    guard let dir = opendir("/proc/self/fd") else { return -1 }
+    defer { closedir(dir) }
+    var count = 0
+    while readdir(dir) != nil { count += 1 }
+    return count
+}
+
+func mappingCount() -> Int {
+    guard let file = fopen("/proc/self/maps", "r") else { return -1 }
+    defer { fclose(file) }
+    var lines = 0
+    while true {
+        let c = fgetc(file)
+        if c == EOF { return lines }
+        if c == 10 { lines += 1 }
+    }
+}
+
 /// The engine's loop on the real driver: head updates leave as
 /// `NVME_URING_CMD_ADMIN` from the loop's own ring and their NVMe status
 /// comes back by name. QEMU has no CDQ, so the check plays the controller's
@@ -12,6 +36,47 @@ struct EngineChecks {
 
     func run(_ report: inout Report) {
         report.check("engine-head-update-over-uring-cmd") { try headUpdatesReachTheController() }
+        report.check("engine-admin-path-with-data") { try adminCommandsCarryTheirData() }
+        report.check("kernel-backend-refuses-without-rfc") { try theKernelBackendLeavesNothingWithoutTheRFC() }
+    }
+
+    /// Identify (with a 4 KiB data buffer) and Track Send through the
+    /// engine's own uring_cmd path: the data arrives, QEMU's refusal of
+    /// Track Send (no TP4159) arrives by name.
+    func adminCommandsCarryTheirData() throws {
+        let engine = try Engine()
+        defer { engine.shutdown() }
+        let transport = KernelTransport(controller: controller)
+        let data = Buffer(4096)
+        let identify = try engine.executeAdmin(.identify(.controller), data: data.bytes, via: transport)
+        try require(identify.isSuccess, "Identify through the engine: \(identify)")
+        let serial = IdentifyController(buffer: UnsafeRawBufferPointer(data.bytes))?.serialNumber
+        try require(serial == "CDQTEST0001", "serial number read through the engine: \(serial ?? "none")")
+        let track = try engine.executeAdmin(.trackSend(cdqid: 1, logging: .start), via: transport)
+        guard case .completed(let status, _) = track, status.matches(.invalidCommandOpcode) else {
+            throw Failure("Track Send through the engine: \(track)")
+        }
+        print("info engine Track Send: \(status)")
+    }
+
+    /// The kernel backend on a stock kernel: the RFC ioctl is missing, the
+    /// attach says so, and nothing is left (no CDQID recorded, the engine
+    /// holds no queue, descriptors and mappings as before).
+    func theKernelBackendLeavesNothingWithoutTheRFC() throws {
+        let engine = try Engine()
+        defer { engine.shutdown() }
+        let backend = try KernelQueueBackend(path: controller.path)
+        let consumer = try Consumer()
+        let descriptors = openDescriptorCount(), mappings = mappingCount()
+        do {
+            _ = try AttachedQueue(engine: engine, backend: backend, consumer: consumer, cntlid: 0, entries: 128)
+            throw Failure("a CDQ was created on a kernel without the RFC")
+        } catch let error as QueueLifecycleError {
+            try require(error.description == "\(controller.path): this kernel has no NVME_IOCTL_CDQ (the CDQ RFC)", "refusal: \(error)")
+        }
+        try require(backend.createdQueues.isEmpty && engine.statistics.queues == 0, "a queue was left behind")
+        try require(openDescriptorCount() == descriptors, "descriptors: \(descriptors) before, \(openDescriptorCount()) after")
+        try require(mappingCount() == mappings, "mappings: \(mappings) before, \(mappingCount()) after")
     }
 
     func headUpdatesReachTheController() throws {

@@ -10,6 +10,7 @@ struct CDQCtl: ParsableCommand {
         subcommands: [
             Identify.self, CreateCDQ.self, DeleteCDQ.self, TrackSend.self,
             SetCDQ.self, GetCDQ.self, MigrationSend.self, MigrationRecv.self,
+            Watch.self,
         ]
     )
 }

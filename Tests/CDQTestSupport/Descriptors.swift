@@ -15,3 +15,32 @@ public func openDescriptors() -> Int {
     while readdir(dir) != nil { count += 1 }
     return count
 }
+
+/// Memory mappings of this process (lines of /proc/self/maps): a leaked
+/// queue memory mapping shows up here.
+public func mappedRegions() -> Int {
+    guard let file = fopen("/proc/self/maps", "r") else { return -1 }
+    defer { fclose(file) }
+    var lines = 0
+    while true {
+        let c = fgetc(file)
+        if c == EOF { break }
+        if c == 10 { lines += 1 }
+    }
+    return lines
+}
+
+/// Open descriptors once the count reaches `expected` or `timeoutNanoseconds`
+/// pass. A queue's eventfd can be closed by the engine's loop thread just
+/// after `unregister` returned (its last reference goes there), so a count
+/// taken at once may still include it.
+public func openDescriptors(settlingAt expected: Int, timeoutNanoseconds: UInt64 = 2_000_000_000) -> Int {
+    var waited: UInt64 = 0
+    var count = openDescriptors()
+    while count != expected && waited < timeoutNanoseconds {
+        usleep(1000)
+        waited += 1_000_000
+        count = openDescriptors()
+    }
+    return count
+}

@@ -1,0 +1,171 @@
+import CDQNVMe
+import CDQUring
+
+/// One CDQ of a migratable controller, attached to an engine end to end:
+/// queue memory, its eventfd, the queue created on the controller, the
+/// queue registered with the engine, and logging started (Track Send).
+///
+/// Every step that fails unwinds the ones before it, in reverse, so a
+/// failed attach leaves no queue on the controller, no pinned or mapped
+/// memory and no descriptor. `deinit` detaches a queue still attached:
+/// the controller must never write into memory that was given back.
+public final class AttachedQueue {
+    public let cntlid: UInt16
+    public let cdqid: UInt16
+    public let handle: QueueHandle
+    public let memory: QueueMemory
+    public let eventFD: EventFD
+    public let backend: any QueueBackend
+    let engine: Engine
+    private var attached = true
+
+    /// Steps after which a test may inject a failure.
+    enum Step: String { case memory, eventFD, create, register, trackSend }
+
+    /// Attaches a queue of (about) `entries` entries; `memory.reason` says
+    /// how many it got and why.
+    public convenience init(
+        engine: Engine, backend: any QueueBackend, consumer: Consumer, cntlid: UInt16,
+        entries: UInt32, startLogging: Bool = true
+    ) throws(QueueLifecycleError) {
+        try self.init(engine: engine, backend: backend, consumer: consumer, cntlid: cntlid,
+                      entries: entries, startLogging: startLogging, failingAfter: nil)
+    }
+
+    init(
+        engine: Engine, backend: any QueueBackend, consumer: Consumer, cntlid: UInt16,
+        entries: UInt32, startLogging: Bool, failingAfter failure: Step?
+    ) throws(QueueLifecycleError) {
+        self.engine = engine
+        self.backend = backend
+        self.cntlid = cntlid
+        func inject(_ step: Step) throws(QueueLifecycleError) {
+            if step == failure { throw .injected(step.rawValue) }
+        }
+        do { memory = try QueueMemory.allocate(backend.memoryPolicy(entries: entries)) } catch { throw .memory(error) }
+        try inject(.memory)
+        do { eventFD = try EventFD() } catch { throw .eventFD(error) }
+        try inject(.eventFD)
+        cdqid = try backend.createQueue(memory: memory, cntlid: cntlid, eventFD: eventFD)
+        do {
+            try inject(.create)
+            handle = try Self.register(engine, backend, consumer, memory, cdqid, eventFD)
+        } catch {
+            try? backend.deleteQueue(cdqid)
+            throw error
+        }
+        // From here `detach()` unwinds everything.
+        do {
+            try inject(.register)
+            if startLogging { try self.startLogging() }
+            try inject(.trackSend)
+        } catch {
+            try? detach()
+            throw error
+        }
+    }
+
+    private static func register(
+        _ engine: Engine, _ backend: any QueueBackend, _ consumer: Consumer, _ memory: QueueMemory,
+        _ cdqid: UInt16, _ eventFD: EventFD
+    ) throws(QueueLifecycleError) -> QueueHandle {
+        do {
+            return try engine.register(QueueRegistration(
+                memory: memory.buffer.baseAddress!, entryCount: memory.entryCount, cdqid: cdqid,
+                eventFD: eventFD, transport: backend.transport, consumer: consumer))
+        } catch {
+            throw .engine(error)
+        }
+    }
+
+    deinit { try? detach() }
+
+    public var entryCount: UInt32 { memory.entryCount }
+
+    /// Track Send start: the controller posts FIRST and logs from now on.
+    public func startLogging() throws(QueueLifecycleError) {
+        try admin("Track Send start", .trackSend(cdqid: cdqid, logging: .start))
+    }
+
+    /// Track Send stop: the controller posts LAST (logging stopped).
+    public func stopLogging() throws(QueueLifecycleError) {
+        try admin("Track Send stop", .trackSend(cdqid: cdqid, logging: .stop))
+    }
+
+    /// Unregisters from the engine, deletes the queue on the controller and
+    /// gives the memory back. Idempotent. The memory is released even when
+    /// the delete fails, after the engine has stopped reading it; the error
+    /// is still reported.
+    public func detach() throws(QueueLifecycleError) {
+        guard attached else { return }
+        attached = false
+        _ = try? engine.unregister(handle)
+        try backend.deleteQueue(cdqid)
+    }
+
+    func admin(_ step: String, _ command: NVMeCommand, data: UnsafeMutableRawBufferPointer? = nil) throws(QueueLifecycleError) {
+        let outcome: AdminOutcome
+        do { outcome = try engine.executeAdmin(command, data: data, via: backend.transport) } catch { throw .engine(error) }
+        do { _ = try outcome.get() } catch { throw .admin(step: step, error) }
+    }
+}
+
+extension AttachedQueue {
+    /// The end of a queue's life (cdq-protocol.md §3): Track Send stop, wait
+    /// until the engine has read the LAST entry (every change logged before
+    /// it is in the consumer's ring), then detach. The queue is detached
+    /// even when a step fails: nothing stays pinned to memory given back.
+    public func stopLoggingAndDetach(timeoutNanoseconds: UInt64 = 5_000_000_000) throws(QueueLifecycleError) {
+        try finish("Track Send stop", timeoutNanoseconds) { () throws(QueueLifecycleError) in try stopLogging() }
+    }
+
+    /// The suspend flow (§3): Migration Send suspend, wait for the LAST
+    /// (controller suspended) entry, then delete the queue. DUDMQ is not
+    /// set, so the queue is deleted by the same path that created it (for
+    /// the kernel, that path also unpins the memory; protocol-choices.md).
+    public func suspendAndDetach(timeoutNanoseconds: UInt64 = 5_000_000_000) throws(QueueLifecycleError) {
+        try finish("Migration Send suspend", timeoutNanoseconds) { () throws(QueueLifecycleError) in
+            try admin("Migration Send suspend", .migrationSendSuspend(cntlid: cntlid, suspendType: .suspend, deleteUserDataMigrationQueue: false))
+        }
+    }
+
+    private func finish(_ step: String, _ timeout: UInt64, _ action: () throws(QueueLifecycleError) -> Void) throws(QueueLifecycleError) {
+        let before = engine.statistics(of: handle)?.lastEntries ?? 0
+        do throws(QueueLifecycleError) {
+            try action()
+            guard waitForLast(after: before, timeout) else { throw QueueLifecycleError.lastEntryMissing(step: step) }
+        } catch {
+            try? detach()
+            throw error
+        }
+        try detach()
+    }
+
+    private func waitForLast(after before: UInt64, _ timeout: UInt64) -> Bool {
+        let deadline = MonotonicClock.nanoseconds() + timeout
+        while MonotonicClock.nanoseconds() < deadline {
+            if (engine.statistics(of: handle)?.lastEntries ?? 0) > before { return true }
+            MonotonicClock.sleep(nanoseconds: 200_000)
+        }
+        return false
+    }
+}
+
+extension AttachedQueue {
+    /// Get Features FID 0x21 through the engine's admin path: the head and
+    /// tail pointer trigger the controller holds for this queue.
+    public func controllerView() throws(QueueLifecycleError) -> CDQFeatureData {
+        let data = UnsafeMutableRawBufferPointer.allocate(byteCount: CDQFeatureData.size, alignment: 8)
+        defer { data.deallocate() }
+        try admin("Get Features FID 0x21", .getControllerDataQueue(cdqid: cdqid), data: data)
+        return CDQFeatureData(buffer: UnsafeRawBufferPointer(data))!
+    }
+
+    /// Migration Receive (controller state) through the engine's admin
+    /// path: `buffer.count` bytes (a multiple of 4) of the migratable
+    /// controller's state from `offset`; the controller must be suspended.
+    public func receiveControllerState(into buffer: UnsafeMutableRawBufferPointer, offset: UInt64 = 0) throws(QueueLifecycleError) {
+        precondition(buffer.count >= 4 && buffer.count % 4 == 0, "controller state is read in whole dwords")
+        try admin("Migration Receive", .migrationReceiveGetState(cntlid: cntlid, offset: offset, numberOfDwords: UInt32(buffer.count / 4)), data: buffer)
+    }
+}

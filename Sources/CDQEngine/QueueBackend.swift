@@ -1,0 +1,55 @@
+import CDQUring
+
+/// A controller that can host CDQs for the engine: the kernel's
+/// `/dev/nvmeN` through the RFC ioctl, or the simulated controller. The
+/// queue lifecycle (`AttachedQueue`) is written once against this.
+///
+/// Creation and deletion are the only synchronous steps (the RFC ioctl
+/// pins memory and waits for the command); everything else travels through
+/// the engine's asynchronous admin path on `transport`.
+public protocol QueueBackend: AnyObject {
+    /// Where the queues live, for messages: "/dev/nvme0", "simulator".
+    var name: String { get }
+    /// The engine's admin path to this controller.
+    var transport: any AdminTransport { get }
+    /// The memory placement this controller needs for a queue of `entries`.
+    func memoryPolicy(entries: UInt32) -> QueueMemory.Policy
+    /// Creates a CDQ over `memory` for migratable controller `cntlid`,
+    /// tail pointer events to `eventFD`; returns the CDQID.
+    func createQueue(memory: QueueMemory, cntlid: UInt16, eventFD: EventFD) throws(QueueLifecycleError) -> UInt16
+    /// Deletes a CDQ this backend created; refuses any other id.
+    func deleteQueue(_ cdqid: UInt16) throws(QueueLifecycleError)
+}
+
+/// Why a step of a queue's life failed. Each case names the step, so a
+/// user reads what was being attempted, not just a code.
+public enum QueueLifecycleError: Error, Sendable, Equatable, CustomStringConvertible {
+    case memory(QueueMemoryError)
+    case eventFD(SystemError)
+    /// The backend refused to create the queue; the text is its explanation.
+    case create(String)
+    /// A CDQID this backend never created (deleting it could crash the RFC kernel).
+    case unknownQueue(UInt16)
+    case delete(UInt16, String)
+    case engine(EngineError)
+    /// An admin command (Track Send, Migration Send) failed.
+    case admin(step: String, AdminCommandError)
+    /// The LAST entry did not reach the consumer's ring in time.
+    case lastEntryMissing(step: String)
+    /// A step failed on purpose (failure-injection tests).
+    case injected(String)
+
+    public var description: String {
+        switch self {
+        case .memory(let error): "queue memory: \(error)"
+        case .eventFD(let error): "eventfd: \(error)"
+        case .create(let why): why
+        case .unknownQueue(let cdqid): "CDQID \(cdqid) was not created here; refusing to delete it"
+        case .delete(let cdqid, let why): "deleting CDQID \(cdqid): \(why)"
+        case .engine(let error): error.description
+        case .admin(let step, let error): "\(step): \(error)"
+        case .lastEntryMissing(let step): "\(step): the LAST entry did not arrive in time"
+        case .injected(let step): "injected failure after \(step)"
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import CCDQ
+import CDQEngine
+import CDQUring
+
+/// Real CDQs on a controller device (`/dev/nvmeN`) of a kernel carrying the
+/// CDQ RFC: created and deleted through `NVME_IOCTL_CDQ`, everything else
+/// (head updates, Track Send, Migration Send/Receive) as uring_cmd on the
+/// engine's ring through `KernelTransport`.
+///
+/// It records every CDQID it created and deletes no other: the RFC kernel
+/// dereferences NULL on an unknown id (cdq-protocol.md §6). Closing the
+/// device does not release a queue or its pinned pages, so the owner must
+/// delete its queues (`AttachedQueue.detach()`, which `deinit` also runs).
+public final class KernelQueueBackend: QueueBackend, @unchecked Sendable {
+    // @unchecked: `created` is behind a lock; the rest is immutable.
+    public let controller: NVMeCharacterDevice
+    public let transport: any AdminTransport
+    private let created = Locked<Set<UInt16>>([])
+    private let call: CDQIoctl.Call
+
+    /// Opens `path`, which must be an NVMe controller character device.
+    public convenience init(path: String) throws(QueueLifecycleError) {
+        let device: NVMeCharacterDevice
+        do { device = try NVMeCharacterDevice(path: path) } catch { throw .create(error.description) }
+        try self.init(controller: device, call: CDQIoctl.system)
+    }
+
+    init(controller: NVMeCharacterDevice, call: @escaping CDQIoctl.Call) throws(QueueLifecycleError) {
+        guard controller.kind == .controller else { throw .create(CDQIoctlError.notAController(controller.path).description) }
+        self.controller = controller
+        self.call = call
+        transport = KernelTransport(controller: controller)
+    }
+
+    public var name: String { controller.path }
+
+    /// CDQIDs created here and not yet deleted.
+    public var createdQueues: Set<UInt16> { created.withLock { $0 } }
+
+    /// Physically contiguous memory: a controller given a PRP list logs nothing (§6).
+    public func memoryPolicy(entries: UInt32) -> QueueMemory.Policy { .contiguous(entries: entries) }
+
+    public func createQueue(memory: QueueMemory, cntlid: UInt16, eventFD: EventFD) throws(QueueLifecycleError) -> UInt16 {
+        let cdqid: UInt16
+        do {
+            cdqid = try CDQIoctl.create(controller: controller, memory: memory.buffer, cntlid: cntlid, mos: 0,
+                                        eventFD: eventFD.fileDescriptor, call: call)
+        } catch {
+            throw .create(Self.explain(error, path: controller.path, cntlid: cntlid))
+        }
+        created.withLock { _ = $0.insert(cdqid) }
+        return cdqid
+    }
+
+    public func deleteQueue(_ cdqid: UInt16) throws(QueueLifecycleError) {
+        guard created.withLock({ $0.contains(cdqid) }) else { throw .unknownQueue(cdqid) }
+        do {
+            try CDQIoctl.delete(controller: controller, cdqid: cdqid, call: call)
+        } catch {
+            throw .delete(cdqid, error.description)
+        }
+        created.withLock { _ = $0.remove(cdqid) }
+    }
+
+    /// The refusal in the user's terms: what is missing, not just a code.
+    static func explain(_ error: CDQIoctlError, path: String, cntlid: UInt16) -> String {
+        switch error {
+        case .kernelLacksIoctl, .notAController:
+            return "\(path): \(error)"
+        case .nvme(let status) where status.matches(.invalidCommandOpcode):
+            return "\(path): \(error)"
+        case .nvme(let status):
+            return "\(path): Create CDQ for CNTLID \(cntlid) failed: \(status)"
+        case .system(let system):
+            return "\(path): \(system)"
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import CDQEngine
+import CDQNVMe
+import CDQUring
+
+/// The simulated controller as a `QueueBackend`, so `AttachedQueue`, the
+/// CLI and embedders run the same queue lifecycle against the simulator as
+/// against `/dev/nvmeN`.
+///
+/// Create and Delete CDQ are executed directly (the analogue of the RFC
+/// ioctl, which also waits for the command); everything else goes through
+/// `transport`, the engine's asynchronous path into the controller thread.
+/// Like the kernel backend it deletes only queues it created.
+public final class SimulatedQueueBackend: QueueBackend, @unchecked Sendable {
+    // @unchecked: `created` is behind a lock; the rest is immutable.
+    public let subsystem: SimulatedSubsystem
+    public let transport: any AdminTransport
+    private let created = Locked<Set<UInt16>>([])
+
+    /// `transport` must be the one the engine uses for this subsystem
+    /// (one `SimulatorTransport` per engine loop: its channel is SPSC).
+    public init(subsystem: SimulatedSubsystem, transport: SimulatorTransport) {
+        self.subsystem = subsystem
+        self.transport = transport
+    }
+
+    public var name: String { "simulator" }
+
+    public var createdQueues: Set<UInt16> { created.withLock { $0 } }
+
+    /// The simulator reads any memory; ordinary pages are enough.
+    public func memoryPolicy(entries: UInt32) -> QueueMemory.Policy { .pages(entries: entries) }
+
+    public func createQueue(memory: QueueMemory, cntlid: UInt16, eventFD: EventFD) throws(QueueLifecycleError) -> UInt16 {
+        let completion = subsystem.execute(AdminRequest(
+            .controllerDataQueueCreate(physicallyContiguous: true, migratableController: cntlid,
+                                       sizeInDwords: memory.entryCount * 8, prp1: 0),
+            data: memory.buffer, tailPointerEventFD: eventFD.fileDescriptor))
+        guard completion.status.isSuccess else {
+            throw .create("simulator: Create CDQ for CNTLID \(cntlid) failed: \(completion.status)")
+        }
+        let cdqid = UInt16(truncatingIfNeeded: completion.dw0)
+        created.withLock { _ = $0.insert(cdqid) }
+        return cdqid
+    }
+
+    public func deleteQueue(_ cdqid: UInt16) throws(QueueLifecycleError) {
+        guard created.withLock({ $0.remove(cdqid) != nil }) else { throw .unknownQueue(cdqid) }
+        let completion = subsystem.execute(AdminRequest(.controllerDataQueueDelete(cdqid: cdqid)))
+        guard completion.status.isSuccess else { throw .delete(cdqid, completion.status.description) }
+    }
+}

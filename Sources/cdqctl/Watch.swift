@@ -1,0 +1,103 @@
+import ArgumentParser
+import CDQEngine
+import CDQUring
+
+/// `cdqctl watch`: the engine end to end on one queue. Creates a CDQ for a
+/// migratable controller, starts logging, streams entries as they arrive,
+/// and on Ctrl-C (or `--seconds`) stops logging, drains to the LAST entry
+/// and deletes the queue.
+struct Watch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Stream a migratable controller's changed LBA ranges from a new CDQ until Ctrl-C.",
+        discussion: """
+            On /dev/nvmeN this needs a kernel with the CDQ RFC (NVME_IOCTL_CDQ) and a controller with \
+            Controller Data Queues (TP4159). Queues of more than 128 entries need a 2 MiB hugepage \
+            (/proc/sys/vm/nr_hugepages); without one the queue gets 128 entries and says why. \
+            With --simulate it runs anywhere, against the simulated controller and random writers, \
+            and checks at the end that every change produced was seen exactly once. \
+            Rate statistics go to stderr every --interval seconds.
+            """
+    )
+
+    @Argument(help: "NVMe controller character device, e.g. /dev/nvme0 (omit with --simulate).")
+    var device: String?
+    @Option(help: "CNTLID of the migratable controller.") var cntlid: UInt16
+    @Option(help: "Queue size in 32-byte entries.") var entries: UInt32 = 128
+    @Flag(help: "Print one JSON object per entry (JSON lines).") var json = false
+    @Option(help: "Stop after this many seconds instead of waiting for Ctrl-C.") var seconds: Double?
+    @Option(help: "Seconds between rate statistics on stderr.") var interval: Double = 1
+    @Flag(help: "Watch a simulated controller with random writers instead of a device.") var simulate = false
+    @Option(help: "With --simulate: writer threads.") var writers: Int = 1
+    @Option(help: "With --simulate: writes per second, over all writers.") var writeRate: Double = 1000
+
+    func validate() throws {
+        guard simulate != (device != nil) else { throw ValidationError("give a controller device, or --simulate, not both") }
+        guard entries >= 2, entries <= 65_536 else { throw ValidationError("--entries must be 2...65536") }
+        guard interval > 0, (seconds ?? 1) > 0 else { throw ValidationError("--interval and --seconds must be positive") }
+        if simulate {
+            guard cntlid >= 1, cntlid <= 64 else { throw ValidationError("with --simulate, --cntlid is 1...64 (0 is the managing controller)") }
+            guard writers >= 1, writers <= 64, writeRate > 0 else { throw ValidationError("--writers must be 1...64 and --write-rate positive") }
+        }
+    }
+
+    func run() throws {
+        // Before any thread starts, so every thread inherits the blocked mask.
+        var signals = StopSignals()
+        try runReportingErrors(json: json) {
+            let engine = try Engine()
+            defer { engine.shutdown() }
+            let target = try simulate
+                ? WatchTarget.simulated(cntlid: cntlid, writers: writers, writeRate: writeRate)
+                : WatchTarget.device(device!)
+            let consumer = try Consumer(capacity: 8192)
+            let queue = try AttachedQueue(engine: engine, backend: target.backend, consumer: consumer, cntlid: cntlid, entries: entries)
+            note("watching \(target.backend.name) CNTLID \(cntlid): CDQID \(queue.cdqid), \(queue.entryCount) entries; \(queue.memory.reason)")
+            var stream = EntryStream(json: json, consumer: consumer)
+            try target.startWriters()
+            let stoppedBy = watch(&stream, engine: engine, queue: queue, signals: &signals)
+            let produced = target.stopWriters()
+            let stopError: Error?
+            do { try queue.stopLoggingAndDetach(); stopError = nil } catch { stopError = error }
+            stream.drain()
+            note("stopped (\(stoppedBy)): \(stream.summary(engine.statistics.totals))")
+            if let stopError { throw stopError }
+            if let produced { try check(seen: stream.changes, produced: produced, overflows: stream.overflows) }
+        }
+    }
+
+    /// Streams until a signal or the deadline; returns what stopped it.
+    private func watch(_ stream: inout EntryStream, engine: Engine, queue: AttachedQueue, signals: inout StopSignals) -> String {
+        let start = MonotonicClock.nanoseconds()
+        let deadline = seconds.map { start + UInt64($0 * 1e9) }
+        var rates = RateReporter(intervalNanoseconds: UInt64(interval * 1e9), start: start)
+        while true {
+            if let signal = signals.take() { return signal == 2 ? "SIGINT" : "SIGTERM" }
+            let now = MonotonicClock.nanoseconds()
+            if let deadline, now >= deadline { return "after \(seconds!) s" }
+            stream.wait(timeoutNanoseconds: 50_000_000)
+            stream.drain()
+            if let line = rates.line(now: MonotonicClock.nanoseconds(), statistics: engine.statistics(of: queue.handle)) { note(line) }
+        }
+    }
+
+    /// With --simulate, every change the writers made must have been seen once.
+    private func check(seen: UInt64, produced: UInt64, overflows: UInt64) throws {
+        guard seen != produced else { return }
+        throw WatchMismatch(seen: seen, produced: produced, overflows: overflows)
+    }
+}
+
+struct WatchMismatch: Error, CustomStringConvertible {
+    let seen: UInt64, produced: UInt64, overflows: UInt64
+    var description: String {
+        "saw \(seen) changes but the writers made \(produced)"
+            + (overflows > 0 ? " (the queue overflowed \(overflows) times: give it more entries or a lower --write-rate)" : "")
+    }
+}
+
+/// A line on stderr (stdout carries only entries).
+func note(_ line: String) {
+    var stderr = StandardError()
+    print("cdqctl watch: \(line)", to: &stderr)
+}
