@@ -60,6 +60,8 @@ C_VERSION = $(shell sed -n 's/^\#define CDQ_ENGINE_VERSION_\(MAJOR\|MINOR\|PATCH
 SWIFT_RUNTIME_DIR = $(shell $(SWIFT) -print-target-info | sed -n '/"runtimeLibraryPaths"/{n;s/^ *"\(.*\)",\{0,1\}$$/\1/p;}')
 install-c: deps
 	$(SWIFT) build -c $(C_CONFIG) --product cdq_engine
+	@# ar adds to an existing archive, so objects of deleted sources would linger.
+	rm -f $(shell $(SWIFT) build -c $(C_CONFIG) --show-bin-path)/libcdq_engine_static.a
 	$(SWIFT) build -c $(C_CONFIG) --product cdq_engine_static
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 include/cdq_engine.h $(DESTDIR)$(PREFIX)/include/

@@ -62,7 +62,7 @@ let package = Package(
         .target(
             name: "CDQEngineC",
             dependencies: [
-                "CCDQEngine", "CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", "CDQQueues",
+                "CCDQEngine", "CDQEngine", "CDQSimulator", "CDQKernel", "CDQNVMe", "CDQUring", "CDQQueues",
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),

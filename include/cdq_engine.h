@@ -206,11 +206,15 @@ enum {
 };
 
 /* Attaches the user data migration queue of migratable controller
- * `cntlid` on the NVMe controller `device_path` ("/dev/nvme0"): queue
- * memory, the CDQ, its eventfd, logging started (unless deferred),
- * registered with `engine`, entries to `consumer`. `entries` >= 2.
- * -ENOTSUP: this build has no kernel queue backend. -ENOENT/-EACCES/...:
- * opening the device; -EIO: the controller refused a command. */
+ * `cntlid` on the NVMe controller `device_path` ("/dev/nvme0", a kernel
+ * with the CDQ RFC): physically contiguous queue memory, the CDQ (through
+ * NVME_IOCTL_CDQ), its eventfd, logging started (unless deferred),
+ * registered with `engine`, entries to `consumer`. `entries` 2...2^20.
+ * -ENOENT, -EACCES, ...: opening the device; -ENODEV: not an NVMe
+ * controller device; -ENOMEM: no contiguous memory for the queue; -EIO:
+ * the kernel or controller refused to create the queue (no CDQ RFC in this
+ * kernel, no CDQ support in the controller, an NVMe status: see the
+ * message) or a later admin command. */
 int cdq_queue_attach_device(cdq_engine *engine, cdq_consumer *consumer, const char *device_path,
                             uint16_t cntlid, uint32_t entries, uint32_t flags, cdq_queue **out);
 
@@ -232,8 +236,8 @@ int cdq_queue_start_logging(cdq_queue *queue);
  * whatever happens: -ETIMEDOUT: no LAST in time; -EIO: refused. */
 int cdq_queue_stop_logging_and_detach(cdq_queue *queue, int64_t timeout_ns);
 
-/* Migration Send suspend (the controller deletes the queue itself), wait
- * for the LAST (suspended) entry as above, then detach. Detached whatever
+/* Migration Send suspend of the queue's migratable controller, wait for
+ * the LAST (suspended) entry as above, then delete the queue and detach. Detached whatever
  * happens: -ETIMEDOUT: no LAST in time; -EIO: refused. */
 int cdq_queue_suspend_and_detach(cdq_queue *queue, int64_t timeout_ns);
 

@@ -1,7 +1,9 @@
 import CCDQEngine
 import Atomics
 import CDQEngine
+import CDQKernel
 import CDQQueues
+import CDQUring
 
 /// What a `cdq_engine` handle holds.
 final class CEngine: Sendable {
@@ -11,6 +13,9 @@ final class CEngine: Sendable {
     let id: UInt64
     /// Queues attached through this engine and not yet detached.
     let attached = ManagedAtomic<Int>(0)
+    /// One backend per controller device (path), made at its first attach:
+    /// the engine keeps every transport it was given, so one per device.
+    let devices = Locked<[String: KernelQueueBackend]>([:])
 
     private static let nextID = ManagedAtomic<UInt64>(1)
 

@@ -5,9 +5,11 @@ import CDQUring
 import Glibc
 #endif
 
-/// What a `cdq_queue` handle holds: the backend while attached, and what
-/// the queue was, which stays readable after it is detached.
-final class CQueue: Sendable {
+/// What a `cdq_queue` handle holds: the attached queue (simulated or on a
+/// device, the same `AttachedQueue` lifecycle either way) while attached,
+/// and what the queue was, which stays readable after it is detached.
+final class CQueue: @unchecked Sendable {
+    // @unchecked: the AttachedQueue is touched only under `queue`'s lock.
     let engine: CEngine
     let consumer: CConsumer
     let simulator: CSimulator?
@@ -16,45 +18,47 @@ final class CQueue: Sendable {
     let cntlid: UInt16
     let entries: UInt32
     /// nil once detached. The lock makes a queue's calls one at a time.
-    private let backend: Locked<(any QueueBackend)?>
+    private let queue: Locked<AttachedQueue?>
 
-    init(_ backend: any QueueBackend, engine: CEngine, consumer: CConsumer, simulator: CSimulator?) {
+    init(_ attached: AttachedQueue, engine: CEngine, consumer: CConsumer, simulator: CSimulator?) {
         self.engine = engine
         self.consumer = consumer
         self.simulator = simulator
-        index = backend.handle.index
-        cdqid = backend.cdqid
-        cntlid = backend.cntlid
-        entries = backend.entryCount
-        self.backend = Locked(backend)
+        index = attached.handle.index
+        cdqid = attached.cdqid
+        cntlid = attached.cntlid
+        entries = attached.entryCount
+        queue = Locked(attached)
         engine.attached.wrappingIncrement(ordering: .relaxed)
         consumer.attached.wrappingIncrement(ordering: .relaxed)
-        simulator?.state.withLock { $0.attached += 1 }
+        simulator?.attached.wrappingIncrement(ordering: .relaxed)
     }
 
-    var isAttached: Bool { backend.withLock { $0 != nil } }
+    var isAttached: Bool { queue.withLock { $0 != nil } }
 
-    /// Runs `body` on the attached backend; -ENOTCONN once detached.
-    func withBackend(_ body: (any QueueBackend) throws(CAPIError) -> Void) throws(CAPIError) {
-        let outcome: CAPIError? = backend.withLock { backend in
-            guard let attached = backend else { return detachedError() }
-            do throws(CAPIError) { try body(attached) } catch { return error }
+    /// Runs `body` on the attached queue; -ENOTCONN once detached.
+    func withQueue(_ body: (AttachedQueue) throws(QueueLifecycleError) -> Void) throws(CAPIError) {
+        let outcome: CAPIError? = queue.withLock { queue in
+            guard let attached = queue else { return detachedError() }
+            do throws(QueueLifecycleError) { try body(attached) } catch { return Errno.of(error) }
             return nil
         }
         if let outcome { throw outcome }
     }
 
-    /// Runs `body`, which detaches the backend whatever it throws, and
-    /// forgets the backend; -ENOTCONN if already detached.
-    func detaching(_ body: (any QueueBackend) throws(CAPIError) -> Void) throws(CAPIError) {
-        let outcome: CAPIError? = backend.withLock { backend in
-            guard let attached = backend else { return detachedError() }
+    /// Runs `body`, which detaches the queue whatever it throws (as every
+    /// `AttachedQueue` call ending in `detach` does), and forgets the
+    /// queue; -ENOTCONN if already detached.
+    func detaching(_ body: (AttachedQueue) throws(QueueLifecycleError) -> Void) throws(CAPIError) {
+        let outcome: CAPIError? = queue.withLock { queue in
+            guard let attached = queue else { return detachedError() }
             var failure: CAPIError?
-            do throws(CAPIError) { try body(attached) } catch { failure = error }
-            backend = nil
+            do throws(QueueLifecycleError) { try body(attached) } catch { failure = Errno.of(error) }
+            try? attached.detach() // a no-op unless `body` left it attached
+            queue = nil
             engine.attached.wrappingDecrement(ordering: .relaxed)
             consumer.attached.wrappingDecrement(ordering: .relaxed)
-            simulator?.state.withLock { $0.attached -= 1 }
+            simulator?.attached.wrappingDecrement(ordering: .relaxed)
             return failure
         }
         if let outcome { throw outcome }

@@ -10,20 +10,19 @@ import Glibc
 /// What a `cdq_simulator` handle holds: a simulated subsystem, its
 /// controller thread, and the writer threads an agent's test starts.
 ///
-/// Admin channels have one client thread each, so every engine gets its
-/// own channel for head updates, and every attached queue borrows one for
-/// its own admin commands (from a pool: the controller thread serves every
-/// channel ever opened, so they are reused, not piled up).
+/// An admin channel has one client thread, and the engine's loop is that
+/// thread for the channel of its transport; so each engine gets its own
+/// backend (transport and channel), made at its first attach and kept.
 final class CSimulator: Sendable {
     let subsystem: SimulatedSubsystem
     let runner: ControllerRunner
     let state = Locked(State())
+    /// Queues attached to this simulator's controllers now.
+    let attached = ManagedAtomic<Int>(0)
 
     struct State {
-        /// Head update channel of each engine (by `CEngine.id`).
-        var transports: [UInt64: SimulatorTransport] = [:]
-        var idleChannels: [AdminChannel] = []
-        var attached = 0
+        /// The queue backend of each engine (by `CEngine.id`).
+        var backends: [UInt64: SimulatedQueueBackend] = [:]
         /// Running writers, one per controller (CNTLID - 1), or empty.
         var writers: [WorkloadGenerator] = []
         /// Counts of writers already stopped, per controller.
@@ -58,27 +57,18 @@ final class CSimulator: Sendable {
         runner.stop()
     }
 
-    /// The engine's head update path into this simulator.
-    func transport(for engine: CEngine) throws(CAPIError) -> SimulatorTransport {
-        if let existing = state.withLock({ $0.transports[engine.id] }) { return existing }
-        let depth = max(64, subsystem.controllers.count)
-        let channel: AdminChannel
-        do { channel = try runner.openChannel(depth: depth) } catch { throw CAPIError(error.errno, error.description) }
+    /// The queue backend `engine` uses for this simulator. The channel's
+    /// depth covers a head update and an admin command in flight per queue.
+    func backend(for engine: CEngine) throws(CAPIError) -> SimulatedQueueBackend {
+        if let existing = state.withLock({ $0.backends[engine.id] }) { return existing }
+        let depth = max(64, 2 * subsystem.controllers.count)
+        let channel = try system { () throws(SystemError) in try runner.openChannel(depth: depth) }
         return state.withLock { state in
-            if let raced = state.transports[engine.id] { return raced }
-            let transport = SimulatorTransport(channel: channel)
-            state.transports[engine.id] = transport
-            return transport
+            if let raced = state.backends[engine.id] { return raced }
+            let backend = SimulatedQueueBackend(subsystem: subsystem, transport: SimulatorTransport(channel: channel))
+            state.backends[engine.id] = backend
+            return backend
         }
-    }
-
-    func takeControlChannel() throws(CAPIError) -> AdminChannel {
-        if let idle = state.withLock({ $0.idleChannels.popLast() }) { return idle }
-        do { return try runner.openChannel(depth: 4) } catch { throw CAPIError(error.errno, error.description) }
-    }
-
-    func giveBack(_ channel: AdminChannel) {
-        state.withLock { $0.idleChannels.append(channel) }
     }
 
     // MARK: Writers

@@ -132,16 +132,3 @@ public func cdqEngineStatsGet(_ handle: OpaquePointer?, _ out: UnsafeMutablePoin
         return 0
     }
 }
-
-/// The errno an engine refusal becomes.
-enum CEngineErrors {
-    static func translate(_ error: EngineError) -> CAPIError {
-        switch error {
-        case .tooManyQueues: CAPIError(ENOSPC, error.description)
-        case .unknownQueue: CAPIError(ENOTCONN, error.description)
-        case .consumerOfAnotherEngine: CAPIError(EXDEV, error.description)
-        case .stopped: CAPIError(ESHUTDOWN, error.description)
-        case .system(let system): CAPIError(system.errno, system.description)
-        }
-    }
-}

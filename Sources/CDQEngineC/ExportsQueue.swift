@@ -1,5 +1,6 @@
 import CCDQEngine
 import CDQEngine
+import CDQUring
 
 #if canImport(Glibc)
 import Glibc
@@ -35,10 +36,9 @@ public func cdqQueueAttachDevice(
         let out = try required(out, "out")
         let (engine, consumer) = try attachParties(engine, consumer, entries: entries, flags: flags)
         guard let path else { throw CAPIError(EINVAL, "device_path is NULL") }
-        let backend = try DeviceQueues.attach(
-            engine: engine.engine, consumer: consumer.consumer, path: String(cString: path), cntlid: cntlid,
-            entries: entries, startLogging: flags & UInt32(CDQ_ATTACH_DEFER_LOGGING) == 0)
-        return try publish(CQueue(backend, engine: engine, consumer: consumer, simulator: nil), out)
+        let backend = try DeviceQueues.backend(for: engine, path: String(cString: path))
+        let queue = try attach(engine, consumer, backend, cntlid: cntlid, entries: entries, flags: flags)
+        return try publish(CQueue(queue, engine: engine, consumer: consumer, simulator: nil), out)
     }
 }
 
@@ -55,11 +55,18 @@ public func cdqQueueAttachSimulated(
             throw CAPIError(ENODEV, "the simulator has no migratable controller \(cntlid) "
                 + "(it has 1...\(simulator.subsystem.controllers.count))")
         }
-        let backend = try SimulatedBackend(
-            engine: engine.engine, consumer: consumer.consumer, simulator: simulator, cntlid: cntlid, entries: entries,
-            startLogging: flags & UInt32(CDQ_ATTACH_DEFER_LOGGING) == 0,
-            transport: try simulator.transport(for: engine))
-        return try publish(CQueue(backend, engine: engine, consumer: consumer, simulator: simulator), out)
+        let queue = try attach(engine, consumer, try simulator.backend(for: engine), cntlid: cntlid, entries: entries, flags: flags)
+        return try publish(CQueue(queue, engine: engine, consumer: consumer, simulator: simulator), out)
+    }
+}
+
+/// The queue lifecycle's attach, the same for every backend.
+private func attach(
+    _ engine: CEngine, _ consumer: CConsumer, _ backend: any QueueBackend, cntlid: UInt16, entries: UInt32, flags: UInt32
+) throws(CAPIError) -> AttachedQueue {
+    try lifecycle { () throws(QueueLifecycleError) in
+        try AttachedQueue(engine: engine.engine, backend: backend, consumer: consumer.consumer, cntlid: cntlid,
+                          entries: entries, startLogging: flags & UInt32(CDQ_ATTACH_DEFER_LOGGING) == 0)
     }
 }
 
@@ -68,7 +75,7 @@ private func publish(_ queue: CQueue, _ out: UnsafeMutablePointer<OpaquePointer?
     do throws(CAPIError) {
         out.pointee = try Handles.queues.insert(queue)
     } catch {
-        try? queue.detaching { $0.detach() }
+        try? queue.detaching { _ in }
         throw error
     }
     return 0
@@ -82,7 +89,7 @@ private func lastTimeout(_ nanoseconds: Int64) -> UInt64 {
 @_cdecl("cdq_queue_start_logging")
 public func cdqQueueStartLogging(_ handle: OpaquePointer?) -> Int32 {
     cCall { () throws(CAPIError) in
-        try Handles.queues.object(handle).withBackend { backend throws(CAPIError) in try backend.startLogging() }
+        try Handles.queues.object(handle).withQueue { queue throws(QueueLifecycleError) in try queue.startLogging() }
         return 0
     }
 }
@@ -90,8 +97,8 @@ public func cdqQueueStartLogging(_ handle: OpaquePointer?) -> Int32 {
 @_cdecl("cdq_queue_stop_logging_and_detach")
 public func cdqQueueStopLoggingAndDetach(_ handle: OpaquePointer?, _ timeoutNanoseconds: Int64) -> Int32 {
     cCall { () throws(CAPIError) in
-        try Handles.queues.object(handle).detaching { backend throws(CAPIError) in
-            try backend.stopLoggingAndDetach(timeoutNanoseconds: lastTimeout(timeoutNanoseconds))
+        try Handles.queues.object(handle).detaching { queue throws(QueueLifecycleError) in
+            try queue.stopLoggingAndDetach(timeoutNanoseconds: lastTimeout(timeoutNanoseconds))
         }
         return 0
     }
@@ -100,8 +107,8 @@ public func cdqQueueStopLoggingAndDetach(_ handle: OpaquePointer?, _ timeoutNano
 @_cdecl("cdq_queue_suspend_and_detach")
 public func cdqQueueSuspendAndDetach(_ handle: OpaquePointer?, _ timeoutNanoseconds: Int64) -> Int32 {
     cCall { () throws(CAPIError) in
-        try Handles.queues.object(handle).detaching { backend throws(CAPIError) in
-            try backend.suspendAndDetach(timeoutNanoseconds: lastTimeout(timeoutNanoseconds))
+        try Handles.queues.object(handle).detaching { queue throws(QueueLifecycleError) in
+            try queue.suspendAndDetach(timeoutNanoseconds: lastTimeout(timeoutNanoseconds))
         }
         return 0
     }
@@ -110,7 +117,7 @@ public func cdqQueueSuspendAndDetach(_ handle: OpaquePointer?, _ timeoutNanoseco
 @_cdecl("cdq_queue_detach")
 public func cdqQueueDetach(_ handle: OpaquePointer?) -> Int32 {
     cCall { () throws(CAPIError) in
-        try Handles.queues.object(handle).detaching { $0.detach() }
+        try Handles.queues.object(handle).detaching { queue throws(QueueLifecycleError) in try queue.detach() }
         return 0
     }
 }
@@ -119,7 +126,7 @@ public func cdqQueueDetach(_ handle: OpaquePointer?) -> Int32 {
 public func cdqQueueDestroy(_ handle: OpaquePointer?) -> Int32 {
     cCall { () throws(CAPIError) in
         let queue = try Handles.queues.remove(handle)
-        try? queue.detaching { $0.detach() }
+        try? queue.detaching { queue throws(QueueLifecycleError) in try queue.detach() }
         return 0
     }
 }
@@ -145,7 +152,7 @@ public func cdqQueueStatsGet(_ handle: OpaquePointer?, _ out: UnsafeMutablePoint
     cCall { () throws(CAPIError) in
         let queue = try Handles.queues.object(handle)
         var statistics: QueueStatistics?
-        try queue.withBackend { backend throws(CAPIError) in statistics = queue.engine.engine.statistics(of: backend.handle) }
+        try queue.withQueue { attached in statistics = queue.engine.engine.statistics(of: attached.handle) }
         guard let statistics else { throw CAPIError(ENOTCONN, "the engine no longer holds queue \(queue.cdqid)") }
         try StructIO.write(cQueueStats(statistics), to: UnsafeMutableRawPointer(out), name: "cdq_queue_stats")
         return 0

@@ -53,7 +53,7 @@ public func cdqSimulatorCreate(_ config: UnsafePointer<cdq_simulator_config>?, _
 public func cdqSimulatorDestroy(_ handle: OpaquePointer?) -> Int32 {
     cCall { () throws(CAPIError) in
         let simulator = try Handles.simulators.remove(handle) { simulator in
-            let attached = simulator.state.withLock { $0.attached }
+            let attached = simulator.attached.load(ordering: .relaxed)
             return attached == 0 ? nil : CAPIError(EBUSY, "the simulator still has \(attached) attached queues: detach them first")
         }
         simulator.stopWriters()

@@ -59,12 +59,6 @@ public final class SimulatedQueue {
 
     deinit { detach() }
 
-    /// Track Send start: the controller posts FIRST (a repeat posts nothing).
-    /// For a queue attached with `startLogging: false`.
-    public func startLogging() -> NVMeStatus {
-        control.execute(AdminRequest(.trackSend(cdqid: cdqid, logging: .start))).status
-    }
-
     /// Track Send stop: the controller posts LAST (logging stopped).
     public func stopLogging() -> NVMeStatus {
         control.execute(AdminRequest(.trackSend(cdqid: cdqid, logging: .stop))).status

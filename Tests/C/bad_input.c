@@ -232,8 +232,12 @@ static void queues(void) {
     EXPECT(cdq_queue_attach_simulated(engine, consumer, simulator, 4, 64, 0, &queue), -ENODEV);
     EXPECT(cdq_queue_attach_simulated(engine, (cdq_consumer *)engine, simulator, 1, 64, 0, &queue), -EBADF);
     EXPECT(cdq_queue_attach_device(engine, consumer, NULL, 1, 64, 0, &queue), -EINVAL);
-    EXPECT(cdq_queue_attach_device(engine, consumer, "/dev/nvme0", 1, 64, 0, &queue), -ENOTSUP);
-    TRUE(strstr(cdq_last_error(), "CDQKernel.KernelQueue") != NULL);
+    /* Device queues: the errno of opening the device, or -ENODEV for a
+     * device that is not an NVMe controller. */
+    EXPECT(cdq_queue_attach_device(engine, consumer, "/nonexistent/nvme0", 1, 64, 0, &queue), -ENOENT);
+    TRUE(strstr(cdq_last_error(), "/nonexistent/nvme0") != NULL);
+    EXPECT(cdq_queue_attach_device(engine, consumer, "/dev/null", 1, 64, 0, &queue), -ENODEV);
+    EXPECT(cdq_queue_attach_device(engine, consumer, "/dev/nvme0", 1, 1, 0, &queue), -EINVAL);
 
     EXPECT(cdq_queue_attach_simulated(engine, consumer, simulator, 1, 64, 0, &queue), 0);
     uint16_t cdqid = 0;
