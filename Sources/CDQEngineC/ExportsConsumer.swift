@@ -40,13 +40,18 @@ public func cdqConsumerDestroy(_ handle: OpaquePointer?) -> Int32 {
     }
 }
 
+/// The failure of a pop-path call with a handle that is not a live consumer.
+@inline(never)
+func refused(_ handle: OpaquePointer?) -> Int32 {
+    failed(Handles.consumers.refusal(handle))
+}
+
 @_cdecl("cdq_consumer_peek")
 public func cdqConsumerPeek(
     _ handle: OpaquePointer?, _ max: UInt, _ records: UnsafeMutablePointer<UnsafePointer<cdq_record>?>?
 ) -> Int64 {
-    let consumer: Unmanaged<CConsumer>
-    do { consumer = try Handles.consumers.lookup(handle) } catch { return Int64(failed(error)) }
-    guard let records else { return Int64(failed(CAPIError(EINVAL, "records is NULL"))) }
+    guard let consumer = consumerSlots.lookup(handle) else { return Int64(refused(handle)) }
+    guard let records else { return Int64(nullArgument("records")) }
     return consumer._withUnsafeGuaranteedRef { consumer in
         let peeked = consumer.consumer.peek(max: Int(clamping: Swift.min(max, UInt(largestConsumerCapacity))))
         consumer.peeked = peeked.count
@@ -57,12 +62,9 @@ public func cdqConsumerPeek(
 
 @_cdecl("cdq_consumer_release")
 public func cdqConsumerRelease(_ handle: OpaquePointer?, _ count: UInt) -> Int32 {
-    let consumer: Unmanaged<CConsumer>
-    do { consumer = try Handles.consumers.lookup(handle) } catch { return failed(error) }
+    guard let consumer = consumerSlots.lookup(handle) else { return refused(handle) }
     return consumer._withUnsafeGuaranteedRef { consumer in
-        guard count <= UInt(consumer.peeked) else {
-            return failed(CAPIError(EINVAL, "release of \(count) records, but the open peek holds \(consumer.peeked)"))
-        }
+        guard count <= UInt(consumer.peeked) else { return overRelease(count, consumer.peeked) }
         consumer.consumer.release(Int(count))
         consumer.peeked -= Int(count)
         return 0
@@ -71,10 +73,9 @@ public func cdqConsumerRelease(_ handle: OpaquePointer?, _ count: UInt) -> Int32
 
 @_cdecl("cdq_consumer_pop")
 public func cdqConsumerPop(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<cdq_record>?, _ max: UInt) -> Int64 {
-    let consumer: Unmanaged<CConsumer>
-    do { consumer = try Handles.consumers.lookup(handle) } catch { return Int64(failed(error)) }
+    guard let consumer = consumerSlots.lookup(handle) else { return Int64(refused(handle)) }
     guard max > 0 else { return 0 }
-    guard let out else { return Int64(failed(CAPIError(EINVAL, "out is NULL"))) }
+    guard let out else { return Int64(nullArgument("out")) }
     let count = Int(clamping: Swift.min(max, UInt(largestConsumerCapacity)))
     return consumer._withUnsafeGuaranteedRef { consumer in
         consumer.peeked = 0
@@ -82,6 +83,16 @@ public func cdqConsumerPop(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer
             Int64(consumer.consumer.pop(into: UnsafeMutableBufferPointer(start: records, count: count)))
         }
     }
+}
+
+@inline(never)
+func nullArgument(_ name: StaticString) -> Int32 {
+    failed(CAPIError(EINVAL, "\(name) is NULL"))
+}
+
+@inline(never)
+func overRelease(_ count: UInt, _ peeked: Int) -> Int32 {
+    failed(CAPIError(EINVAL, "release of \(count) records, but the open peek holds \(peeked)"))
 }
 
 @_cdecl("cdq_consumer_wait")

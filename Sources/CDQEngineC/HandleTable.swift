@@ -40,6 +40,9 @@ final class HandleTable<Object: AnyObject>: @unchecked Sendable {
         objects.initialize(repeating: nil, count: capacity)
     }
 
+    /// The slots as `HandleSlots.lookup` reads them.
+    var slots: HandleSlots<Object> { HandleSlots(kind: kind, capacity: capacity, states: states, objects: objects) }
+
     private func state(_ slot: Int) -> UnsafeAtomic<UInt32> { UnsafeAtomic(at: states + slot) }
 
     /// Keeps `object` alive under a new handle.
@@ -63,13 +66,14 @@ final class HandleTable<Object: AnyObject>: @unchecked Sendable {
 
     /// The object of a live handle, not retained: valid while the handle is
     /// not destroyed, which the caller's contract guarantees for the call.
-    @inline(__always)
     func lookup(_ handle: OpaquePointer?) throws(CAPIError) -> Unmanaged<Object> {
-        guard let handle else { throw nullHandle() }
-        let (slot, expected) = try decode(handle)
-        guard state(slot).load(ordering: .acquiring) == expected, let object = objects[slot] else { throw stale() }
+        guard let object = slots.lookup(handle) else { throw refusal(handle) }
         return object
     }
+
+    /// Why `handle` was refused: NULL, or not live.
+    @inline(never)
+    func refusal(_ handle: OpaquePointer?) -> CAPIError { handle == nil ? nullHandle() : stale() }
 
     /// The object of a live handle, retained for the caller (cold paths).
     func object(_ handle: OpaquePointer?) throws(CAPIError) -> Object {
@@ -95,10 +99,8 @@ final class HandleTable<Object: AnyObject>: @unchecked Sendable {
     }
 
     private func decode(_ handle: OpaquePointer) throws(CAPIError) -> (slot: Int, state: UInt32) {
-        let bits = UInt64(UInt(bitPattern: handle))
-        let slot = Int(bits & 0xFFFF_FFFF) - 1
-        guard bits >> 56 == kind, bits >> 48 & 0xFF == 0, slot >= 0, slot < capacity else { throw stale() }
-        return (slot, UInt32((bits >> 32) & 0xFFFF) << 1 | 1)
+        guard let decoded = slots.decode(handle) else { throw stale() }
+        return decoded
     }
 
     private func nullHandle() -> CAPIError { CAPIError(EINVAL, "the \(name) handle is NULL") }
@@ -108,10 +110,46 @@ final class HandleTable<Object: AnyObject>: @unchecked Sendable {
     }
 }
 
+/// What a lookup needs of a table, as a plain value: kept in a global
+/// with a constant initializer (`consumerSlots`), the pop path reads it
+/// with one load, where a `static let` costs a lazy-initialization call.
+struct HandleSlots<Object: AnyObject> {
+    var kind: UInt64 = 0
+    var capacity = 0
+    var states: UnsafeMutablePointer<UnsafeAtomic<UInt32>.Storage>?
+    var objects: UnsafeMutablePointer<Unmanaged<Object>?>?
+
+    /// The slot of a well-formed handle of this kind, and the state it
+    /// expects (its generation, live).
+    @inline(__always)
+    func decode(_ handle: OpaquePointer) -> (slot: Int, state: UInt32)? {
+        let bits = UInt64(UInt(bitPattern: handle))
+        let slot = Int(bits & 0xFFFF_FFFF) &- 1
+        guard bits >> 48 == kind << 8, slot >= 0, slot < capacity else { return nil }
+        return (slot, UInt32((bits >> 32) & 0xFFFF) << 1 | 1)
+    }
+
+    /// The object of a live handle, nil for any other value.
+    @inline(__always)
+    func lookup(_ handle: OpaquePointer?) -> Unmanaged<Object>? {
+        guard let handle, let (slot, expected) = decode(handle), let states, let objects else { return nil }
+        guard UnsafeAtomic(at: states + slot).load(ordering: .acquiring) == expected else { return nil }
+        return objects[slot]
+    }
+}
+
+/// The consumer table's slots for the pop path; empty until the first
+/// consumer is created (so every handle is refused until then).
+nonisolated(unsafe) var consumerSlots = HandleSlots<CConsumer>()
+
 /// The process's handle tables, one per kind.
 enum Handles {
     static let engines = HandleTable<CEngine>(kind: 1, name: "cdq_engine", capacity: 256)
-    static let consumers = HandleTable<CConsumer>(kind: 2, name: "cdq_consumer", capacity: 4096)
+    static let consumers: HandleTable<CConsumer> = {
+        let table = HandleTable<CConsumer>(kind: 2, name: "cdq_consumer", capacity: 4096)
+        consumerSlots = table.slots
+        return table
+    }()
     static let queues = HandleTable<CQueue>(kind: 3, name: "cdq_queue", capacity: 16384)
     static let simulators = HandleTable<CSimulator>(kind: 4, name: "cdq_simulator", capacity: 256)
 }
