@@ -4,7 +4,7 @@
 SWIFT ?= swift
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null || echo .build/debug)
 
-.PHONY: all deps build test unit-test test-tsan test-kernel demo demo-kernel bench-micro clean
+.PHONY: all deps build test unit-test test-tsan test-kernel demo demo-engine demo-kernel bench-micro clean
 .PHONY: test-c install-c
 
 all: build
@@ -38,9 +38,17 @@ test-tsan: deps
 test-kernel: build
 	@scripts/kernel-guest.sh test $(BIN_DIR)
 
-## The main job: the engine drains 64 simulated migratable controllers'
-## CDQs while random writers run, then checks every entry arrived exactly once.
+## The main job: a 1 GiB simulated namespace migrated live to a file while
+## 4 random writers keep writing; ends with the copy verified by checksum.
 demo: deps
+	$(SWIFT) build -c release --product cdqctl
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+	$(shell $(SWIFT) build -c release --show-bin-path)/cdqctl migrate --simulate --namespace-size 1G \
+		--writers 4 --write-rate 4000 --destination "$$dir/destination.img" --verify --compare-sequential
+
+## The engine alone: it drains 64 simulated migratable controllers' CDQs
+## while random writers run, then checks every entry arrived exactly once.
+demo-engine: deps
 	$(SWIFT) build -c release --product cdq-demo
 	$(shell $(SWIFT) build -c release --show-bin-path)/cdq-demo --controllers 64 --seconds 3
 

@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "CDQKernel", targets: ["CDQKernel"]),
         .library(name: "CDQEngine", targets: ["CDQEngine"]),
         .library(name: "CDQSimulator", targets: ["CDQSimulator"]),
+        .library(name: "CDQMigration", targets: ["CDQMigration"]),
+        .library(name: "CDQMigrationSimulator", targets: ["CDQMigrationSimulator"]),
         .executable(name: "cdqctl", targets: ["cdqctl"]),
         .executable(name: "cdq-kernel-selftest", targets: ["cdq-kernel-selftest"]),
         .executable(name: "cdq-demo", targets: ["cdq-demo"]),
@@ -56,6 +58,13 @@ let package = Package(
             name: "CDQSimulator",
             dependencies: ["CDQNVMe", "CDQQueues", "CDQUring", "CDQEngine", .product(name: "Atomics", package: "swift-atomics")]
         ),
+        // 6 (copy engine). Dirty extent map, io_uring copier, pre-copy migrator.
+        .target(name: "CDQMigration", dependencies: ["CDQNVMe", "CDQUring", "CDQEngine"]),
+        // The migrator's controller side on the simulator, and a whole simulated migration.
+        .target(
+            name: "CDQMigrationSimulator",
+            dependencies: ["CDQMigration", "CDQSimulator", "CDQEngine", "CDQNVMe", "CDQUring"]
+        ),
         // 7. Users.
         // The C interface: include/cdq_engine.h, implemented with @_cdecl.
         .systemLibrary(name: "CCDQEngine", path: "include/CCDQEngine"),
@@ -69,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "cdqctl",
             dependencies: [
-                "CDQKernel", "CDQNVMe", "CDQEngine", "CDQSimulator", "CDQUring",
+                "CDQKernel", "CDQNVMe", "CDQEngine", "CDQSimulator", "CDQUring", "CDQMigration", "CDQMigrationSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -87,6 +96,10 @@ let package = Package(
         .testTarget(name: "CDQQueuesTests", dependencies: ["CDQQueues", "CDQTestSupport"]),
         .testTarget(name: "CDQSimulatorTests", dependencies: ["CDQSimulator", "CDQNVMe", "CDQUring", "CDQTestSupport"]),
         .testTarget(name: "CDQEngineTests", dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", "CDQQueues", "CDQTestSupport"]),
+        .testTarget(
+            name: "CDQMigrationTests",
+            dependencies: ["CDQMigration", "CDQMigrationSimulator", "CDQSimulator", "CDQEngine", "CDQNVMe", "CDQUring", "CDQTestSupport"]
+        ),
         .testTarget(name: "CDQEngineCTests", dependencies: ["CDQEngineC", "CCDQEngine", "CDQEngine"]),
         // Runs the built cdqctl binary: exit codes and messages are its contract.
         .testTarget(name: "CDQCtlTests", dependencies: ["cdqctl"]),
@@ -102,7 +115,7 @@ if ProcessInfo.processInfo.environment["CDQ_BENCHMARKS"] != nil {
     package.targets.append(
         .executableTarget(
             name: "CDQMicro",
-            dependencies: ["CDQNVMe", "CDQQueues", "CDQSimulator", "CDQEngine", "CDQEngineC", "CCDQEngine", .product(name: "Benchmark", package: "benchmark")],
+            dependencies: ["CDQNVMe", "CDQQueues", "CDQSimulator", "CDQMigration", "CDQEngine", "CDQEngineC", "CCDQEngine", .product(name: "Benchmark", package: "benchmark")],
             path: "Benchmarks/CDQMicro",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ))

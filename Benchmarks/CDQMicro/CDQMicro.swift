@@ -53,6 +53,7 @@ let benchmarks: @Sendable () -> Void = {
 
     simulatorBenchmarks()
     queueBenchmarks()
+    dirtyMapBenchmarks()
     capiBenchmarks()
 }
 

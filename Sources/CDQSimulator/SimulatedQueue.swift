@@ -109,11 +109,15 @@ extension SimulatedQueue {
     /// detach; the controller has deleted the queue itself. Returns false
     /// when the controller refused or the LAST entry did not arrive in time.
     public func suspendAndDetach(timeoutNanoseconds: UInt64 = 5_000_000_000) -> Bool {
+        var suspended = false
         let reached = afterLast(timeoutNanoseconds) {
-            control.execute(AdminRequest(.migrationSendSuspend(
+            suspended = control.execute(AdminRequest(.migrationSendSuspend(
                 cntlid: cntlid, suspendType: .suspend, deleteUserDataMigrationQueue: true))).status.isSuccess
+            return suspended
         }
-        detach(deleteOnController: false)
+        // A refused suspend deleted nothing: the queue must go before its
+        // memory does, or the still-running controller writes into freed memory.
+        detach(deleteOnController: !suspended)
         return reached
     }
 

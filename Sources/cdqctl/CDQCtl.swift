@@ -9,7 +9,7 @@ struct CDQCtl: ParsableCommand {
         abstract: "Controller Data Queue and live-migration commands for NVMe controllers, over io_uring.",
         subcommands: [
             Identify.self, CreateCDQ.self, DeleteCDQ.self, TrackSend.self,
-            SetCDQ.self, GetCDQ.self, MigrationSend.self, MigrationRecv.self,
+            SetCDQ.self, GetCDQ.self, MigrationSend.self, MigrationRecv.self, Migrate.self,
             Watch.self,
         ]
     )

@@ -4,6 +4,8 @@ enum JSON {
     case string(String)
     case int(Int64)
     case bool(Bool)
+    /// A finite number, printed with at most three decimals.
+    case number(Double)
     case object([(String, JSON)])
     case array([JSON])
     case null
@@ -15,6 +17,7 @@ enum JSON {
         case .string(let s): return JSON.quote(s)
         case .int(let n): return String(n)
         case .bool(let b): return b ? "true" : "false"
+        case .number(let x): return x.isFinite ? String((x * 1000).rounded() / 1000) : "null"
         case .null: return "null"
         case .array(let items): return "[" + items.map(\.rendered).joined(separator: ",") + "]"
         case .object(let fields):

@@ -70,4 +70,35 @@ import Testing
             #expect(run.stdout.contains("  \(verb) "), "missing verb \(verb)")
         }
     }
+
+    @Test func migrateSimulatedPrintsTheReportAsJSONAndVerifies() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdqctl-test-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let destination = directory.appendingPathComponent("destination.img").path
+        let run = try cdqctl("migrate", "--simulate", "--namespace-size", "32M", "--writers", "2", "--write-rate", "2000",
+                             "--destination", destination, "--verify", "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        let report = try #require(object)
+        for key in ["rounds", "bulk_bytes", "recopied_bytes", "downtime_ms", "overflowed", "verified"] {
+            #expect(report[key] != nil, "missing \(key)")
+        }
+        #expect(report["verified"] as? Bool == true)
+        #expect(report["bulk_bytes"] as? Int == 32 << 20)
+        #expect((try? FileManager.default.attributesOfItem(atPath: destination)[.size] as? Int) == 32 << 20)
+    }
+
+    @Test func migrateWithoutSimulateSaysWhatIsMissing() throws {
+        let run = try cdqctl("migrate", "/dev/nvme0", "--destination", "/tmp/cdqctl-never-written.img")
+        #expect(run.status == 3)
+        #expect(run.stderr.contains("needs the kernel controller side"))
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/cdqctl-never-written.img"))
+        let nowhere = try cdqctl("migrate", "--simulate", "--namespace-size", "1M", "--destination", "/nonexistent/dir/ns.img")
+        #expect(nowhere.status == 3)
+        #expect(nowhere.stderr.contains("open /nonexistent/dir/ns.img: ENOENT"))
+        let sizes = try cdqctl("migrate", "--simulate", "--namespace-size", "12Q", "--destination", "/tmp/x")
+        #expect(sizes.status == 64)
+        #expect(sizes.stderr.contains("12Q is not a size"))
+    }
 }

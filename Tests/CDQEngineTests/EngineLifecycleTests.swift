@@ -32,6 +32,17 @@ import Testing
         #expect(fixture.write(2, lba: 9) == .controllerSuspended)
         #expect(fixture.subsystem.queueIDs.isEmpty, "DUDMQ: the controller deleted the queue")
     }
+
+    @Test func aRefusedSuspendStillDeletesTheQueueBeforeItsMemoryIsFreed() throws {
+        let fixture = try EngineFixture(controllers: 1)
+        let consumer = try Consumer()
+        let queue = try fixture.attach(cntlid: 1, entries: 64, consumer: consumer)
+        fixture.subsystem.faults.failNextAdminCommands(1, with: .commandSequenceError, opcode: AdminOpcode.migrationSend.rawValue)
+        #expect(!queue.suspendAndDetach())
+        #expect(!fixture.subsystem.controller(1)!.isSuspended)
+        #expect(fixture.subsystem.queueIDs.isEmpty, "the controller no longer holds a queue in freed memory")
+        #expect(fixture.write(1, lba: 3) == .success, "and writes on without logging anywhere")
+    }
 }
 
 @Suite struct ConsumerRecordsTests {

@@ -1,0 +1,37 @@
+import CDQEngine
+import CDQNVMe
+
+/// The controller side of a migration: the one migratable controller whose
+/// namespace is being copied, with its user data migration queue attached
+/// to an engine that delivers the queue's records to `consumer`.
+///
+/// The migrator calls these from one thread, in this order: `startLogging`,
+/// then `suspend` (and, once it read the LAST entry from `consumer`,
+/// `detachAfterSuspend`), or, when the migration fails before or after the
+/// suspend, `abandon`. Implementations: the simulator's
+/// (`SimulatedMigrationSource`); a real controller's speaks the same
+/// commands through the kernel.
+public protocol MigrationController: AnyObject {
+    /// Where the engine delivers this queue's records; read only by the migrator.
+    var consumer: Consumer { get }
+    /// The CDQID of the queue, as records carry it.
+    var cdqid: UInt16 { get }
+    /// The namespace being migrated.
+    var nsid: UInt32 { get }
+    /// How this backend's entries count blocks.
+    var convention: NLBConvention { get }
+
+    /// Track Send start: every change from now on is logged.
+    func startLogging() throws(MigrationError)
+    /// Migration Send suspend (deleting the queue after its LAST entry).
+    /// Throws `.controller` when the controller refuses, in which case it
+    /// keeps running and logging.
+    func suspend() throws(MigrationError)
+    /// The LAST (suspended) entry was read: forget the queue, which the
+    /// controller has deleted.
+    func detachAfterSuspend()
+    /// The migration failed: resume the controller if it was suspended,
+    /// stop logging, delete the queue. The source keeps running as before.
+    /// Returns what was done, for the error message.
+    func abandon() -> String
+}

@@ -1,0 +1,42 @@
+import CDQUring
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why a migration stopped. Every case says what failed and where, and
+/// what state the source controller was left in when that matters.
+public enum MigrationError: Error, Sendable, CustomStringConvertible {
+    /// A setting that cannot work (names the setting).
+    case configuration(String)
+    /// A system call outside the data path failed.
+    case system(SystemError)
+    /// A read of the source or a write of the destination failed (names
+    /// the file and byte offset).
+    case io(String, SystemError)
+    /// The controller refused a step (start logging, suspend); the text
+    /// names the command, the status, and what was undone.
+    case controller(String)
+    /// Source and destination differ after the copy.
+    case verification(String)
+    /// A migration step failed and the controller side was put back:
+    /// `undone` says how (resumed, logging stopped, queue deleted).
+    indirect case abandoned(MigrationError, undone: String)
+
+    /// The failure itself, without what was undone.
+    public var cause: MigrationError {
+        if case .abandoned(let cause, _) = self { return cause.cause }
+        return self
+    }
+
+    public var description: String {
+        switch self {
+        case .configuration(let problem): problem
+        case .system(let error): error.description
+        case .io(let place, let error): "\(place): \(error.errnoName) (\(String(cString: strerror(error.errno))))"
+        case .controller(let problem): problem
+        case .verification(let problem): "verification failed: \(problem)"
+        case .abandoned(let cause, let undone): "\(cause); \(undone)"
+        }
+    }
+}

@@ -1,0 +1,257 @@
+import CDQEngine
+import CDQNVMe
+import CDQUring
+
+/// Live migration of one namespace by pre-copy (docs/migration.md):
+///
+/// 1. start logging; 2. copy every byte (bulk); 3. copy what the CDQ says
+/// changed meanwhile, round after round, until the backlog is small, stops
+/// shrinking, or the round limit is hit; 4. suspend the controller and
+/// read its queue up to the LAST entry; 5. copy the last dirty set; the
+/// downtime is 4 to 5, destination made durable included; 6. optionally
+/// compare checksums. The destination is flushed (`fdatasync`) after the
+/// bulk copy and every round, so that the flush inside the downtime covers
+/// only the final copy.
+///
+/// Create it and `run` it on the same thread (the copier's ring is bound to
+/// the thread that creates it). That thread owns the ring and is the
+/// only reader of the controller's consumer: between completions the copy
+/// loop drains the records into the dirty map, so no lock is taken and the
+/// consumer ring never stalls the engine for long.
+public final class Migrator {
+    public let controller: any MigrationController
+    public let configuration: MigrationConfiguration
+    public let lbaSize: Int
+    /// Blocks in the namespace.
+    public let capacity: UInt64
+    private let copier: Copier
+    private var map: DirtyExtentMap
+    private var report = MigrationReport()
+    private let records = UnsafeMutableBufferPointer<CDQRecord>.allocate(capacity: 1024)
+    private var sawLast = false
+    /// An overflow was read and no entry since: the queue may still be
+    /// full, so changes may still be getting lost (see `takeRound`).
+    private var overflowUnsettled = false
+    private var progress: (MigrationProgress) -> Void = { _ in }
+    private var lastProgress: UInt64 = 0
+    private var ran = false
+
+    /// Opens the source (read only: a migration never writes it) and the
+    /// destination, sized to the namespace.
+    public init(
+        controller: any MigrationController, sourcePath: String, destinationPath: String,
+        lbaSize: Int, capacity: UInt64, configuration: MigrationConfiguration = MigrationConfiguration()
+    ) throws(MigrationError) {
+        let granularity = configuration.granularityBytes
+        guard lbaSize > 0, lbaSize & (lbaSize - 1) == 0, capacity > 0 else {
+            throw .configuration("namespace geometry \(capacity) blocks of \(lbaSize) bytes is not usable")
+        }
+        guard granularity >= lbaSize, granularity & (granularity - 1) == 0 else {
+            throw .configuration("granularity \(granularity) is not a power of two of at least one block (\(lbaSize) bytes)")
+        }
+        guard configuration.maximumRounds >= 0 else { throw .configuration("maximum rounds must not be negative") }
+        let bytes = capacity * UInt64(lbaSize)
+        // Direct I/O only where every transfer can be aligned.
+        let alignable = bytes % BlockFile.directAlignment == 0 && UInt64(granularity) % BlockFile.directAlignment == 0
+        do {
+            let source = try BlockFile(path: sourcePath, access: .read, preferDirect: configuration.directSource && alignable)
+            guard source.byteCount >= bytes else {
+                throw MigrationError.configuration("source \(sourcePath) holds \(source.byteCount) bytes, the namespace \(bytes)")
+            }
+            let destination = try BlockFile(
+                path: destinationPath, access: .write(byteCount: bytes), preferDirect: configuration.directDestination && alignable)
+            copier = try Copier(source: source, destination: destination, configuration: configuration.copier)
+        } catch let error as SystemError {
+            throw .system(error)
+        } catch let error as MigrationError {
+            throw error
+        } catch {
+            throw .configuration("\(error)")
+        }
+        self.controller = controller
+        self.configuration = configuration
+        self.lbaSize = lbaSize
+        self.capacity = capacity
+        map = DirtyExtentMap(capacity: capacity, granularity: UInt64(granularity / lbaSize))
+        report.registeredBuffers = copier.registeredBuffers
+        report.directSource = copier.source.direct
+        report.directDestination = copier.destination.direct
+    }
+
+    deinit { records.deallocate() }
+
+    /// Runs the migration. On any failure, a failed verification included,
+    /// the controller is resumed (if it was suspended), logging stops, the
+    /// queue is deleted, and the error says what failed and what was
+    /// undone; the source is never written.
+    public func run(progress: @escaping (MigrationProgress) -> Void = { _ in }) throws(MigrationError) -> MigrationReport {
+        guard !ran else { throw .configuration("a migrator runs once; create a new one") }
+        ran = true
+        self.progress = progress
+        let start = MonotonicClock.nanoseconds()
+        do {
+            try controller.startLogging()
+            try bulkCopy()
+            try preCopyRounds()
+            let suspendStart = MonotonicClock.nanoseconds()
+            try controller.suspend()
+            try finalCopy()
+            report.downtimeNanoseconds = MonotonicClock.nanoseconds() - suspendStart
+            // A destination that differs is no migration: the source resumes.
+            if configuration.verify { try verify() }
+        } catch {
+            throw undo(error)
+        }
+        report.totalNanoseconds = MonotonicClock.nanoseconds() - start
+        return report
+    }
+
+    private func undo(_ error: any Error) -> MigrationError {
+        let undone = controller.abandon()
+        let base: MigrationError = switch error {
+        case let error as MigrationError: error
+        case let error as SystemError: .system(error)
+        default: .configuration("\(error)")
+        }
+        return .abandoned(base, undone: undone)
+    }
+
+    // MARK: Steps
+
+    private func bulkCopy() throws {
+        let bytes = capacity * UInt64(lbaSize)
+        let start = MonotonicClock.nanoseconds()
+        report.bulkBytes = try copy([ByteRange(offset: 0, count: bytes)], phase: .bulk)
+        report.bulkNanoseconds = MonotonicClock.nanoseconds() - start
+        try copier.destination.synchronize()
+    }
+
+    /// Dirty rounds while the controller runs; records why they stopped.
+    private func preCopyRounds() throws {
+        var previous = UInt64.max
+        while true {
+            drain()
+            let backlog = map.dirtyBlocks * UInt64(lbaSize)
+            if backlog <= configuration.backlogThresholdBytes {
+                report.stopReason = "backlog \(backlog) bytes at most the threshold"
+                return
+            }
+            if backlog >= previous && !map.everythingDirty {
+                report.stopReason = "backlog stopped shrinking at \(backlog) bytes"
+                return
+            }
+            if report.rounds >= configuration.maximumRounds {
+                report.stopReason = "\(report.rounds) rounds, the maximum"
+                return
+            }
+            report.rounds += 1
+            previous = backlog
+            report.recopiedBytes += try copy(byteRanges(takeRound()), phase: .round(report.rounds))
+            // Flushed while the guest runs, so the downtime flushes only the final copy.
+            try copier.destination.synchronize()
+        }
+    }
+
+    /// With the controller suspended: read its queue up to the LAST entry,
+    /// copy what is dirty, make the destination durable.
+    private func finalCopy() throws {
+        let deadline = MonotonicClock.nanoseconds() + configuration.lastEntryTimeoutNanoseconds
+        while !sawLast && MonotonicClock.nanoseconds() < deadline {
+            controller.consumer.wait(timeoutNanoseconds: 10_000_000)
+            drain()
+        }
+        if !sawLast {
+            // Changes may be logged and unread; nothing changes any more, so copying everything is exact.
+            report.lastEntryMissing = true
+            map.markEverythingDirty()
+        }
+        controller.detachAfterSuspend()
+        report.finalBytes = try copy(byteRanges(takeRound()), phase: .suspended)
+        report.recopiedBytes += report.finalBytes
+        try copier.destination.synchronize()
+    }
+
+    private func verify() throws(MigrationError) {
+        let bytes = capacity * UInt64(lbaSize)
+        progress(MigrationProgress(phase: .verifying, copiedBytes: 0, phaseBytes: bytes, dirtyBacklogBytes: 0))
+        let verifier = Verifier(chunkBytes: configuration.copier.chunkBytes)
+        let source = try verifier.checksums(copier.source, byteCount: bytes)
+        let destination = try verifier.checksums(copier.destination, byteCount: bytes)
+        if let chunk = source.indices.first(where: { source[$0] != destination[$0] }) ?? (source.count == destination.count ? nil : 0) {
+            report.verified = false
+            throw .verification("\(copier.destination.path) differs from \(copier.source.path) in bytes "
+                + "\(chunk * configuration.copier.chunkBytes)..<\((chunk + 1) * configuration.copier.chunkBytes)")
+        }
+        report.verified = true
+    }
+
+    // MARK: Helpers
+
+    private func copy(_ ranges: [ByteRange], phase: MigrationProgress.Phase) throws(MigrationError) -> UInt64 {
+        let total = ranges.reduce(0) { $0 + $1.count }
+        announce(phase, copied: 0, of: total, force: true)
+        let copied = try copier.copy(ranges) {
+            drain()
+            announce(phase, copied: copier.bytesCopied, of: total, force: false)
+        }
+        announce(phase, copied: copied, of: total, force: true)
+        return copied
+    }
+
+    private func announce(_ phase: MigrationProgress.Phase, copied: UInt64, of total: UInt64, force: Bool) {
+        let now = MonotonicClock.nanoseconds()
+        guard force || now - lastProgress >= configuration.progressIntervalNanoseconds else { return }
+        lastProgress = now
+        progress(MigrationProgress(phase: phase, copiedBytes: copied, phaseBytes: total,
+                                   dirtyBacklogBytes: map.dirtyBlocks * UInt64(lbaSize)))
+    }
+
+    /// A round's work. After an overflow, changes are lost from the ESA 7
+    /// entry until the host's head update frees the queue, and the host
+    /// learns that it did only from the next entry. A full copy that starts
+    /// before that entry may read a block before a lost change to it, so
+    /// the map stays "everything dirty" for the round after as well.
+    private func takeRound() -> [Extent] {
+        let extents = map.take()
+        if overflowUnsettled { map.markEverythingDirty() }
+        return extents
+    }
+
+    private func byteRanges(_ extents: [Extent]) -> [ByteRange] {
+        extents.map { ByteRange(offset: $0.start * UInt64(lbaSize), count: $0.blockCount * UInt64(lbaSize)) }
+    }
+
+    /// Moves every waiting record into the dirty map.
+    private func drain() {
+        while true {
+            let count = controller.consumer.pop(into: records)
+            if count == 0 { return }
+            for record in records.prefix(count) { apply(record) }
+        }
+    }
+
+    private func apply(_ record: CDQRecord) {
+        guard record.cdqid == controller.cdqid else { return }
+        if record.kind == .overflow {
+            report.overflowEvents += 1
+            overflowUnsettled = true
+            map.markEverythingDirty()
+            return
+        }
+        // Any entry after the overflow was posted into a queue with room again.
+        overflowUnsettled = false
+        let entry = record.entry
+        switch entry.entryStatus {
+        case .lastControllerSuspended: sawLast = true
+        case .middle where entry.nsid == controller.nsid:
+            report.loggedEntries += 1
+            if entry.lbaChange == .rangeChanged {
+                report.loggedBytes += entry.blockCount(convention: controller.convention) * UInt64(lbaSize)
+            } else if entry.lbaChange != .noLBAChange {
+                report.overflowEvents += 1
+            }
+            map.apply(entry, convention: controller.convention)
+        default: break
+        }
+    }
+}
