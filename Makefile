@@ -94,7 +94,8 @@ test-c: deps
 	cc $(C_FLAGS) -o .build/c-prefix/bad_input-asan Tests/C/bad_input.c $(C_ASAN)
 	cc $(C_FLAGS) -o .build/c-prefix/agent-asan examples/agent.c $(C_ASAN)
 	cc $(C_FLAGS) -O2 -o .build/c-prefix/agent-static examples/agent.c $$(PKG_CONFIG_PATH=$(C_PREFIX)/lib/pkgconfig pkg-config --cflags cdq-engine) \
-	    $(C_PREFIX)/lib/libcdq_engine.a $$(PKG_CONFIG_PATH=$(C_PREFIX)/lib/pkgconfig pkg-config --variable=staticlibs cdq-engine)
+	    -Wl,--whole-archive $(C_PREFIX)/lib/libcdq_engine.a -Wl,--no-whole-archive \
+	    $$(PKG_CONFIG_PATH=$(C_PREFIX)/lib/pkgconfig pkg-config --variable=staticlibs cdq-engine)
 	.build/c-prefix/agent 2 5000
 	.build/c-prefix/agent-static 1 2000
 	.build/c-prefix/bad_input-asan
