@@ -255,6 +255,8 @@ run_cli_checks() {
     /bin/cdqctl identify /dev/does-not-exist
   cli_check cli-watch-without-rfc nonzero "this kernel has no NVME_IOCTL_CDQ (the CDQ RFC)" \
     /bin/cdqctl watch /dev/nvme0 --cntlid 0
+  cli_check cli-migrate-without-rfc nonzero "this kernel has no NVME_IOCTL_CDQ (the CDQ RFC)" \
+    /bin/cdqctl migrate /dev/nvme0 --cntlid 0 --source /dev/nvme0n1 --destination /tmp/migrated.img
   cli_check cli-watch-simulated zero "changes, 0 overflows" \
     /bin/cdqctl watch --simulate --cntlid 1 --seconds 1 --write-rate 50
 }

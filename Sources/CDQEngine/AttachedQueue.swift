@@ -92,6 +92,21 @@ public final class AttachedQueue {
         try admin("Track Send stop", .trackSend(cdqid: cdqid, logging: .stop))
     }
 
+    /// Migration Send suspend (DUDMQ clear) without waiting: the controller
+    /// stops executing writes and posts the LAST (suspended) entry, which
+    /// the caller reads from its consumer before `detach()`. For callers
+    /// that are themselves the consumer (a migrator); others use
+    /// `suspendAndDetach()`.
+    public func suspend() throws(QueueLifecycleError) {
+        try admin("Migration Send suspend",
+                  .migrationSendSuspend(cntlid: cntlid, suspendType: .suspend, deleteUserDataMigrationQueue: false))
+    }
+
+    /// Migration Send resume: the controller executes writes again.
+    public func resume() throws(QueueLifecycleError) {
+        try admin("Migration Send resume", .migrationSendResume(cntlid: cntlid))
+    }
+
     /// Unregisters from the engine, deletes the queue on the controller and
     /// gives the memory back. Idempotent. The memory is released even when
     /// the delete fails, after the engine has stopped reading it; the error
@@ -124,9 +139,7 @@ extension AttachedQueue {
     /// set, so the queue is deleted by the same path that created it (for
     /// the kernel, that path also unpins the memory; protocol-choices.md).
     public func suspendAndDetach(timeoutNanoseconds: UInt64 = 5_000_000_000) throws(QueueLifecycleError) {
-        try finish("Migration Send suspend", timeoutNanoseconds) { () throws(QueueLifecycleError) in
-            try admin("Migration Send suspend", .migrationSendSuspend(cntlid: cntlid, suspendType: .suspend, deleteUserDataMigrationQueue: false))
-        }
+        try finish("Migration Send suspend", timeoutNanoseconds) { () throws(QueueLifecycleError) in try suspend() }
     }
 
     private func finish(_ step: String, _ timeout: UInt64, _ action: () throws(QueueLifecycleError) -> Void) throws(QueueLifecycleError) {

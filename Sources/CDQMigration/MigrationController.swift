@@ -8,9 +8,8 @@ import CDQNVMe
 /// The migrator calls these from one thread, in this order: `startLogging`,
 /// then `suspend` (and, once it read the LAST entry from `consumer`,
 /// `detachAfterSuspend`), or, when the migration fails before or after the
-/// suspend, `abandon`. Implementations: the simulator's
-/// (`SimulatedMigrationSource`); a real controller's speaks the same
-/// commands through the kernel.
+/// suspend, `abandon`. `AttachedMigrationSource` implements it on any
+/// `QueueBackend`: the kernel's `/dev/nvmeN` or the simulator.
 public protocol MigrationController: AnyObject {
     /// Where the engine delivers this queue's records; read only by the migrator.
     var consumer: Consumer { get }
@@ -23,12 +22,11 @@ public protocol MigrationController: AnyObject {
 
     /// Track Send start: every change from now on is logged.
     func startLogging() throws(MigrationError)
-    /// Migration Send suspend (deleting the queue after its LAST entry).
+    /// Migration Send suspend: the controller posts a LAST (suspended) entry.
     /// Throws `.controller` when the controller refuses, in which case it
     /// keeps running and logging.
     func suspend() throws(MigrationError)
-    /// The LAST (suspended) entry was read: forget the queue, which the
-    /// controller has deleted.
+    /// The LAST (suspended) entry was read: delete the queue.
     func detachAfterSuspend()
     /// The migration failed: resume the controller if it was suspended,
     /// stop logging, delete the queue. The source keeps running as before.

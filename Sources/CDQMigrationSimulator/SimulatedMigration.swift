@@ -55,7 +55,9 @@ public final class SimulatedMigration {
     public let subsystem: SimulatedSubsystem
     public let runner: ControllerRunner
     public let engine: Engine
-    public let source: SimulatedMigrationSource
+    public let source: AttachedMigrationSource
+    /// The namespace's backing file: what the copy engine reads.
+    public let sourcePath: String
     public private(set) var writers: [WorkloadGenerator] = []
 
     public init(_ setup: SimulatedMigrationSetup) throws(MigrationError) {
@@ -73,8 +75,13 @@ public final class SimulatedMigration {
         }
         let transport: SimulatorTransport
         do { transport = SimulatorTransport(channel: try runner.openChannel(depth: 64)) } catch { throw .system(error) }
-        source = try SimulatedMigrationSource(
-            runner: runner, engine: engine, transport: transport, cntlid: 1, entries: setup.queueEntries)
+        guard case .file(let path) = subsystem.controllers[0].namespaces[0].backing else {
+            throw .configuration("the simulated namespace is not file backed; the copy engine reads a file")
+        }
+        sourcePath = path
+        source = try AttachedMigrationSource(
+            engine: engine, backend: SimulatedQueueBackend(subsystem: subsystem, transport: transport),
+            cntlid: 1, nsid: subsystem.controllers[0].namespaces[0].nsid, entries: setup.queueEntries)
         if setup.prefill { try prefill() }
     }
 
@@ -132,7 +139,7 @@ public final class SimulatedMigration {
         if writers.isEmpty && setup.writers > 0 { try startWriters() }
         defer { stopWriters() }
         let migrator = try Migrator(
-            controller: source, sourcePath: source.sourcePath, destinationPath: destination,
+            controller: source, sourcePath: sourcePath, destinationPath: destination,
             lbaSize: setup.lbaSize, capacity: capacity, configuration: configuration)
         return try migrator.run(progress: progress)
     }

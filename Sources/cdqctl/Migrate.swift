@@ -1,6 +1,9 @@
 import ArgumentParser
 import CDQMigration
 import CDQMigrationSimulator
+import CDQEngine
+import CDQKernel
+import CDQNVMe
 import CDQUring
 
 #if canImport(Glibc)
@@ -15,11 +18,18 @@ struct Migrate: ParsableCommand {
         abstract: "Migrate a namespace live: bulk copy, dirty rounds from the CDQ, suspend, final copy.",
         discussion: """
         With --simulate, a simulated migratable controller with a file-backed namespace (in a \
-        temporary directory, removed afterwards) is written by random writers while it is migrated.
+        temporary directory, removed afterwards) is written by random writers while it is migrated. \
+        With a controller device (/dev/nvmeN, a kernel with the CDQ RFC), --cntlid names the migratable \
+        controller, --nsid its namespace, and --source the path the namespace is read from (its block \
+        device, e.g. /dev/nvme1n1); SIGINT and SIGTERM are held until the migration ends or fails, so \
+        the controller's queue is always deleted.
         """)
 
     @Argument(help: "Source: an NVMe controller (/dev/nvmeN); not with --simulate.") var device: String?
     @Flag(help: "Migrate a simulated controller's namespace.") var simulate = false
+    @Option(help: "With a device: CNTLID of the migratable controller.") var cntlid: UInt16?
+    @Option(help: "With a device: the namespace to migrate.") var nsid: UInt32 = 1
+    @Option(help: "With a device: where the namespace is read from, e.g. /dev/nvme1n1.") var source: String?
     @Option(help: "Simulated namespace size, e.g. 256M or 1G.", transform: parseSize) var namespaceSize: UInt64 = 256 << 20
     @Option(help: "Simulated guest writer threads.") var writers = 4
     @Option(help: "Writes per second of all writers together.") var writeRate: Double = 20_000
@@ -41,6 +51,9 @@ struct Migrate: ParsableCommand {
     func validate() throws {
         if simulate && device != nil { throw ValidationError("give a device or --simulate, not both") }
         if !simulate && device == nil { throw ValidationError("give a source device, or --simulate") }
+        if device != nil && (cntlid == nil || source == nil) {
+            throw ValidationError("with a device, give --cntlid (the migratable controller) and --source (its namespace's block device)")
+        }
         guard (0...64).contains(writers) else { throw ValidationError("--writers must be 0...64") }
         guard writeRate.isFinite && writeRate > 0 else { throw ValidationError("--write-rate must be a positive number") }
         guard namespaceSize > 0 && namespaceSize % 512 == 0 else {
@@ -51,24 +64,48 @@ struct Migrate: ParsableCommand {
     }
 
     func run() throws {
+        // Before any thread starts: held signals cannot cut a device
+        // migration short and leave its queue pinned (docs/real-hardware.md).
+        let signals = device == nil ? nil : StopSignals()
         try runReportingErrors(json: json) {
-            guard simulate, let directory = TemporaryNamespaceDirectory() else {
-                if simulate { throw MigrationError.system(SystemError("mkdtemp", errno: currentErrno())) }
-                throw MigrationError.configuration(
-                    "migrating \(device ?? "a device") needs the kernel controller side (a MigrationController over "
-                    + "the NVMe character device: Track Send, Migration Send and a CDQ attached to the engine), "
-                    + "which this cdqctl does not have yet; --simulate migrates a simulated controller")
-            }
-            let migration = try SimulatedMigration(setup(directory.path))
-            try migration.startWriters()
-            let sequential = compareSequential ? try sequentialBaseline(migration) : nil
-            let display = ProgressDisplay(toStandardError: json)
-            let report = try migration.migrate(to: destination, configuration: configuration()) { display.show($0) }
-            display.finish()
-            let summary = MigrateSummary(setup: migration.setup, destination: destination, report: report,
-                                         sequentialBytesPerSecond: sequential)
+            let summary = try device.map { try migrateDevice($0) } ?? migrateSimulated()
             if json { print(JSON.object(summary.fields).rendered) } else { print(summary.text) }
         }
+        _ = signals
+    }
+
+    private func migrateSimulated() throws -> MigrateSummary {
+        guard let directory = TemporaryNamespaceDirectory() else {
+            throw MigrationError.system(SystemError("mkdtemp", errno: currentErrno()))
+        }
+        let migration = try SimulatedMigration(setup(directory.path))
+        try migration.startWriters()
+        let sequential = compareSequential ? try sequentialBaseline(from: migration.sourcePath, bytes: namespaceSize) : nil
+        let display = ProgressDisplay(toStandardError: json)
+        let report = try migration.migrate(to: destination, configuration: configuration()) { display.show($0) }
+        display.finish()
+        return MigrateSummary(source: MigrateSummary.describe(migration.setup), destination: destination, report: report,
+                              sequentialBytesPerSecond: sequential)
+    }
+
+    /// A real controller: the geometry from Identify Namespace, the queue
+    /// through the kernel backend, the data read from `--source`.
+    private func migrateDevice(_ path: String) throws -> MigrateSummary {
+        let geometry = try namespaceGeometry(path, nsid: nsid)
+        let engine = try Engine()
+        defer { engine.shutdown() }
+        let backend = try KernelQueueBackend(path: path)
+        let controller = try AttachedMigrationSource(engine: engine, backend: backend, cntlid: cntlid!, nsid: nsid, entries: queueEntries)
+        defer { controller.release() }
+        note("CDQID \(controller.cdqid) on \(path), \(controller.queue.entryCount) entries; \(controller.queue.memory.reason)", verb: "migrate")
+        let sequential = compareSequential ? try sequentialBaseline(from: source!, bytes: geometry.blocks * UInt64(geometry.lbaSize)) : nil
+        let migrator = try Migrator(controller: controller, sourcePath: source!, destinationPath: destination,
+                                    lbaSize: geometry.lbaSize, capacity: geometry.blocks, configuration: configuration())
+        let display = ProgressDisplay(toStandardError: json)
+        let report = try migrator.run { display.show($0) }
+        display.finish()
+        let line = "namespace \(nsid) of CNTLID \(cntlid!) on \(path) (\(mebibytes(geometry.blocks * UInt64(geometry.lbaSize))), read from \(source!))"
+        return MigrateSummary(source: line, destination: destination, report: report, sequentialBytesPerSecond: sequential)
     }
 
     private func setup(_ directory: String) -> SimulatedMigrationSetup {
@@ -88,13 +125,26 @@ struct Migrate: ParsableCommand {
 
     /// A plain sequential copy of the source to a scratch file next to the
     /// destination, under the same writers; bytes per second.
-    private func sequentialBaseline(_ migration: SimulatedMigration) throws -> Double {
+    private func sequentialBaseline(from sourcePath: String, bytes: UInt64) throws -> Double {
         let scratch = destination + ".sequential"
         defer { unlink(scratch) }
-        let source = try BlockFile(path: migration.source.sourcePath, access: .read)
-        let target = try BlockFile(path: scratch, access: .write(byteCount: namespaceSize), preferDirect: directDestination)
-        let nanoseconds = try SequentialCopy.copy(from: source, to: target, byteCount: namespaceSize, chunkBytes: Int(chunkSize))
-        return Double(namespaceSize) / (Double(nanoseconds) / 1e9)
+        let source = try BlockFile(path: sourcePath, access: .read)
+        let target = try BlockFile(path: scratch, access: .write(byteCount: bytes), preferDirect: directDestination)
+        let nanoseconds = try SequentialCopy.copy(from: source, to: target, byteCount: bytes, chunkBytes: Int(chunkSize))
+        return Double(bytes) / (Double(nanoseconds) / 1e9)
+    }
+}
+
+/// Blocks and block size of namespace `nsid`, from Identify Namespace.
+func namespaceGeometry(_ path: String, nsid: UInt32) throws -> (blocks: UInt64, lbaSize: Int) {
+    let admin = try openAdmin(path)
+    return try withPageAligned(4096) { buffer in
+        _ = try admin.execute(.identify(.namespace(nsid)), data: buffer)
+        guard let namespace = IdentifyNamespace(buffer: UnsafeRawBufferPointer(buffer)), namespace.nsze > 0,
+              let lbaSize = namespace.lbaDataSize else {
+            throw ValidationError("namespace \(nsid) of \(path) reports no usable size or LBA format")
+        }
+        return (namespace.nsze, Int(lbaSize))
     }
 }
 

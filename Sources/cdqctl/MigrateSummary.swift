@@ -3,7 +3,8 @@ import CDQMigrationSimulator
 
 /// What `cdqctl migrate` prints at the end: text, or the fields of `--json`.
 struct MigrateSummary {
-    let setup: SimulatedMigrationSetup
+    /// What was migrated, in words: the first line of the text summary.
+    let source: String
     let destination: String
     let report: MigrationReport
     let sequentialBytesPerSecond: Double?
@@ -36,8 +37,7 @@ struct MigrateSummary {
 
     var text: String {
         var lines = [
-            "cdqctl migrate: \(mebibytes(setup.namespaceBytes)) simulated namespace, \(setup.writers) writers at "
-                + "\(Int(setup.writesPerSecond)) writes/s (\(setup.skew ? "80/20 hot spot" : "uniform")) -> \(destination)",
+            "cdqctl migrate: \(source) -> \(destination)",
             "  bulk copy:        \(mebibytes(report.bulkBytes)) in \(decimal(Double(report.bulkNanoseconds) / 1e9, 2)) s "
                 + "(\(decimal(report.bulkBytesPerSecond / 1_048_576, 0)) MiB/s\(report.registeredBuffers ? ", registered buffers" : "")"
                 + "\(report.directDestination ? ", O_DIRECT destination" : ""))",
@@ -67,4 +67,12 @@ func decimal(_ value: Double, _ places: Int) -> String {
     for _ in 0 ..< places { scale *= 10 }
     let rounded = (value * scale).rounded() / scale
     return places == 0 ? String(Int(rounded)) : String(rounded)
+}
+
+extension MigrateSummary {
+    /// The source line of a simulated migration.
+    static func describe(_ setup: SimulatedMigrationSetup) -> String {
+        "\(mebibytes(setup.namespaceBytes)) simulated namespace, \(setup.writers) writers at "
+            + "\(Int(setup.writesPerSecond)) writes/s (\(setup.skew ? "80/20 hot spot" : "uniform"))"
+    }
 }

@@ -96,8 +96,8 @@ struct WatchMismatch: Error, CustomStringConvertible {
     }
 }
 
-/// A line on stderr (stdout carries only entries).
-func note(_ line: String) {
+/// A line on stderr (stdout carries only results), prefixed with the verb.
+func note(_ line: String, verb: String = "watch") {
     var stderr = StandardError()
-    print("cdqctl watch: \(line)", to: &stderr)
+    print("cdqctl \(verb): \(line)", to: &stderr)
 }

@@ -89,10 +89,14 @@ import Testing
         #expect((try? FileManager.default.attributesOfItem(atPath: destination)[.size] as? Int) == 32 << 20)
     }
 
-    @Test func migrateWithoutSimulateSaysWhatIsMissing() throws {
-        let run = try cdqctl("migrate", "/dev/nvme0", "--destination", "/tmp/cdqctl-never-written.img")
-        #expect(run.status == 3)
-        #expect(run.stderr.contains("needs the kernel controller side"))
+    @Test func migrateRefusesWhatItCannotUseBeforeWritingAnything() throws {
+        let incomplete = try cdqctl("migrate", "/dev/nvme0", "--destination", "/tmp/cdqctl-never-written.img")
+        #expect(incomplete.status == 64)
+        #expect(incomplete.stderr.contains("with a device, give --cntlid (the migratable controller) and --source"))
+        let missing = try cdqctl("migrate", "/dev/nvme-missing", "--cntlid", "1", "--source", "/dev/null",
+                                 "--destination", "/tmp/cdqctl-never-written.img")
+        #expect(missing.status == 3)
+        #expect(missing.stderr == "cdqctl: open /dev/nvme-missing: ENOENT (No such file or directory)\n")
         #expect(!FileManager.default.fileExists(atPath: "/tmp/cdqctl-never-written.img"))
         let nowhere = try cdqctl("migrate", "--simulate", "--namespace-size", "1M", "--destination", "/nonexistent/dir/ns.img")
         #expect(nowhere.status == 3)

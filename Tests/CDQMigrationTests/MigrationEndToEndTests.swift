@@ -36,7 +36,7 @@ import Glibc
         #expect(report.recopiedBytes > 0)
         #expect(!report.overflowed)
         #expect(!report.lastEntryMissing, "the LAST (suspended) entry arrived")
-        #expect(sameContents(migration.source.sourcePath, destination))
+        #expect(sameContents(migration.sourcePath, destination))
     }
 
     @Test func anOverflowMidWayFallsBackToAFullRecopyAndStillEndsIdentical() throws {
@@ -56,7 +56,7 @@ import Glibc
         #expect(stalled)
         #expect(report.overflowed)
         #expect(report.recopiedBytes >= 256 * Self.mebibyte, "the whole namespace was copied again")
-        #expect(sameContents(migration.source.sourcePath, destination))
+        #expect(sameContents(migration.sourcePath, destination))
     }
 
     @Test func aRejectedSuspendIsAClearErrorAndLeavesTheSourceRunningAndUntouched() throws {
@@ -76,8 +76,8 @@ import Glibc
                 while controller.queueSnapshot?.outstanding != 0 && MonotonicClock.nanoseconds() < deadline {
                     MonotonicClock.sleep(nanoseconds: 1_000_000)
                 }
-                copyFile(migration.source.sourcePath, to: snapshot)
-                migration.subsystem.faults.failNextAdminCommands(1, with: .internalError)
+                copyFile(migration.sourcePath, to: snapshot)
+                migration.subsystem.faults.failNextAdminCommands(1, with: .internalError, opcode: AdminOpcode.migrationSend.rawValue)
             }
         } throws: { error in
             let text = "\(error)"
@@ -87,7 +87,7 @@ import Glibc
         #expect(injected)
         #expect(!controller.isSuspended, "the source keeps running")
         #expect(controller.queueSnapshot == nil, "the queue was deleted")
-        #expect(sameContents(migration.source.sourcePath, snapshot), "the source was not written")
+        #expect(sameContents(migration.sourcePath, snapshot), "the source was not written")
         var block = [UInt8](repeating: 1, count: 512)
         let status = block.withUnsafeMutableBytes {
             controller.write(nsid: 1, startingLBA: 0, blockCount: 1, data: UnsafeRawBufferPointer($0))
@@ -114,12 +114,12 @@ extension MigrationEndToEndTests {
                 guard progress.phase == phase, !broken else { return }
                 broken = true
                 migration.stopWriters()
-                truncate(migration.source.sourcePath, 1 << 20)
+                truncate(migration.sourcePath, 1 << 20)
             }
         } throws: { error in
             guard let error = error as? MigrationError, case .io = error.cause else { return false }
             let text = "\(error)"
-            return text.contains("read \(migration.source.sourcePath) at byte") && text.contains("EIO")
+            return text.contains("read \(migration.sourcePath) at byte") && text.contains("EIO")
                 && text.hasSuffix(undone)
         }
         #expect(broken)
