@@ -5,6 +5,7 @@ SWIFT ?= swift
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null || echo .build/debug)
 
 .PHONY: all deps build test unit-test test-tsan test-kernel demo demo-engine demo-kernel bench bench-micro clean
+.PHONY: test-c install-c
 
 all: build
 
@@ -16,7 +17,7 @@ build: deps
 	$(SWIFT) build
 
 ## Unit tests, then the passthrough proof on a real Linux NVMe driver under QEMU.
-test: unit-test test-tsan
+test: unit-test test-tsan test-c
 	@$(MAKE) --no-print-directory test-kernel
 
 ## Unit tests in parallel, then the tests that count the process's file
@@ -67,6 +68,47 @@ bench: deps
 bench-micro: deps
 	CDQ_BENCHMARKS=1 $(SWIFT) package --scratch-path .build-bench benchmark --target CDQMicro
 	CDQ_BENCHMARKS=1 $(SWIFT) package --scratch-path .build-bench benchmark thresholds check --target CDQMicro
+
+## The C interface (docs/c-api.md): installs libcdq_engine, cdq_engine.h
+## and cdq-engine.pc under PREFIX (C_CONFIG=debug for a debug build).
+PREFIX ?= /usr/local
+C_CONFIG ?= release
+C_VERSION = $(shell sed -n 's/^\#define CDQ_ENGINE_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' include/cdq_engine.h | paste -sd.)
+SWIFT_RUNTIME_DIR = $(shell $(SWIFT) -print-target-info | sed -n '/"runtimeLibraryPaths"/{n;s/^ *"\(.*\)",\{0,1\}$$/\1/p;}')
+install-c: deps
+	$(SWIFT) build -c $(C_CONFIG) --product cdq_engine
+	@# ar adds to an existing archive, so objects of deleted sources would linger.
+	rm -f $(shell $(SWIFT) build -c $(C_CONFIG) --show-bin-path)/libcdq_engine_static.a
+	$(SWIFT) build -c $(C_CONFIG) --product cdq_engine_static
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/cdq_engine.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(shell $(SWIFT) build -c $(C_CONFIG) --show-bin-path)/libcdq_engine.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(shell $(SWIFT) build -c $(C_CONFIG) --show-bin-path)/libcdq_engine_static.a $(DESTDIR)$(PREFIX)/lib/libcdq_engine.a
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(C_VERSION)|' -e 's|@SWIFT_RUNTIME_DIR@|$(SWIFT_RUNTIME_DIR)|' \
+	    -e 's|@ARCH@|$(shell uname -m)|' -e 's|@SWIFT_DEBUG_LIBS@|$(if $(filter debug,$(C_CONFIG)),-lswiftSwiftOnoneSupport ,)|' \
+	    scripts/cdq-engine.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cdq-engine.pc
+
+## The C example agent (8 simulated controllers, two consumer threads,
+## exactly-once check), built with cc against a debug install found through
+## pkg-config, shared and static; then the bad-input test and the agent
+## under AddressSanitizer, the library built with -sanitize=address too.
+C_PREFIX = $(CURDIR)/.build/c-prefix
+C_FLAGS = -std=c11 -Wall -Wextra -Werror -g -pthread
+C_ASAN_BIN = $(shell $(SWIFT) build --scratch-path .build-asan --show-bin-path)
+C_ASAN = -fsanitize=address -fno-omit-frame-pointer -Iinclude -L$(C_ASAN_BIN) -lcdq_engine -Wl,-rpath,$(C_ASAN_BIN)
+test-c: deps
+	@$(MAKE) --no-print-directory install-c PREFIX=$(C_PREFIX) C_CONFIG=debug
+	cc $(C_FLAGS) -O2 -o .build/c-prefix/agent examples/agent.c $$(PKG_CONFIG_PATH=$(C_PREFIX)/lib/pkgconfig pkg-config --cflags --libs cdq-engine)
+	$(SWIFT) build --scratch-path .build-asan --sanitize=address --product cdq_engine
+	cc $(C_FLAGS) -o .build/c-prefix/bad_input-asan Tests/C/bad_input.c $(C_ASAN)
+	cc $(C_FLAGS) -o .build/c-prefix/agent-asan examples/agent.c $(C_ASAN)
+	cc $(C_FLAGS) -O2 -o .build/c-prefix/agent-static examples/agent.c $$(PKG_CONFIG_PATH=$(C_PREFIX)/lib/pkgconfig pkg-config --cflags cdq-engine) \
+	    -Wl,--whole-archive $(C_PREFIX)/lib/libcdq_engine.a -Wl,--no-whole-archive \
+	    $$(PKG_CONFIG_PATH=$(C_PREFIX)/lib/pkgconfig pkg-config --variable=staticlibs cdq-engine)
+	.build/c-prefix/agent 2 5000
+	.build/c-prefix/agent-static 1 2000
+	.build/c-prefix/bad_input-asan
+	.build/c-prefix/agent-asan 1 2000
 
 clean:
 	$(SWIFT) package clean

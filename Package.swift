@@ -19,6 +19,9 @@ let package = Package(
         .executable(name: "cdq-kernel-selftest", targets: ["cdq-kernel-selftest"]),
         .executable(name: "cdq-demo", targets: ["cdq-demo"]),
         .executable(name: "cdq-bench", targets: ["cdq-bench"]),
+        // The C interface (include/cdq_engine.h): libcdq_engine.so and .a.
+        .library(name: "cdq_engine", type: .dynamic, targets: ["CDQEngineC"]),
+        .library(name: "cdq_engine_static", type: .static, targets: ["CDQEngineC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -64,6 +67,15 @@ let package = Package(
             dependencies: ["CDQMigration", "CDQSimulator", "CDQEngine", "CDQNVMe", "CDQUring"]
         ),
         // 7. Users.
+        // The C interface: include/cdq_engine.h, implemented with @_cdecl.
+        .systemLibrary(name: "CCDQEngine", path: "include/CCDQEngine"),
+        .target(
+            name: "CDQEngineC",
+            dependencies: [
+                "CCDQEngine", "CDQEngine", "CDQSimulator", "CDQKernel", "CDQNVMe", "CDQUring", "CDQQueues",
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]
+        ),
         .executableTarget(
             name: "cdqctl",
             dependencies: [
@@ -100,6 +112,7 @@ let package = Package(
             name: "CDQMigrationTests",
             dependencies: ["CDQMigration", "CDQMigrationSimulator", "CDQSimulator", "CDQEngine", "CDQNVMe", "CDQUring", "CDQTestSupport"]
         ),
+        .testTarget(name: "CDQEngineCTests", dependencies: ["CDQEngineC", "CCDQEngine", "CDQEngine"]),
         // Runs the built cdqctl binary: exit codes and messages are its contract.
         .testTarget(name: "CDQCtlTests", dependencies: ["cdqctl"]),
         // Runs the built cdq-bench briefly: its JSON and its exactly-once check.
@@ -116,7 +129,7 @@ if ProcessInfo.processInfo.environment["CDQ_BENCHMARKS"] != nil {
     package.targets.append(
         .executableTarget(
             name: "CDQMicro",
-            dependencies: ["CDQNVMe", "CDQQueues", "CDQSimulator", "CDQMigration", "CDQEngine", .product(name: "Benchmark", package: "benchmark")],
+            dependencies: ["CDQNVMe", "CDQQueues", "CDQSimulator", "CDQMigration", "CDQEngine", "CDQEngineC", "CCDQEngine", .product(name: "Benchmark", package: "benchmark")],
             path: "Benchmarks/CDQMicro",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ))

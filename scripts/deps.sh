@@ -9,3 +9,5 @@ CDQ_LOG_PREFIX=deps
 . "$SCRIPT_DIR/lib/host-packages.sh"
 
 cdq_require /usr/include/liburing.h:liburing-dev pkg-config:pkg-config
+# The C interface's example and tests (make test-c): a C compiler with AddressSanitizer.
+cdq_require cc:gcc

@@ -63,6 +63,7 @@ let benchmarks: @Sendable () -> Void = {
     queueBenchmarks()
     dirtyMapBenchmarks()
     drainBenchmarks()
+    capiBenchmarks()
 }
 
 // MARK: Simulated controller

@@ -52,6 +52,10 @@ public final class SimulatedController: IOTarget, @unchecked Sendable {
         }
     }
 
+    /// Changes accepted while logging was on but the queue was full: the
+    /// entries the host never saw (an ESA 7 entry told it so).
+    public var lostChanges: UInt64 { state.withLock { $0.lostChanges } }
+
     /// True while Migration Send has the controller suspended.
     public var isSuspended: Bool { state.withLock { $0.suspended } }
 

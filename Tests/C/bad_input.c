@@ -1,0 +1,329 @@
+/*
+ * bad_input.c: every function of include/cdq_engine.h fed bad input (NULL
+ * handles and pointers, destroyed and foreign handles, wrong states, wrong
+ * struct sizes) must return the documented negative errno with a message,
+ * and never crash. Built and run under AddressSanitizer by `make test-c`,
+ * so a use-after-free or overrun in the library fails the run too.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <cdq_engine.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+static int failures;
+static int checks;
+
+static void expect_rc(long long got, long long want, const char *what, int line) {
+    checks++;
+    if (got == want) {
+        /* A failure must leave a message; success may leave anything. */
+        if (want < 0 && cdq_last_error()[0] == '\0') {
+            printf("FAIL line %d: %s returned %lld but left no message\n", line, what, got);
+            failures++;
+        }
+        return;
+    }
+    printf("FAIL line %d: %s returned %lld, expected %lld (%s)\n", line, what, got, want, cdq_last_error());
+    failures++;
+}
+
+static void expect_true(int condition, const char *what, int line) {
+    checks++;
+    if (!condition) { printf("FAIL line %d: %s\n", line, what); failures++; }
+}
+
+#define EXPECT(call, want) expect_rc((long long)(call), (long long)(want), #call, __LINE__)
+#define TRUE(condition) expect_true((condition), #condition, __LINE__)
+
+static void *fresh_thread_error(void *unused) {
+    (void)unused;
+    return (void *)(cdq_last_error()[0] == '\0' ? "" : "stale");
+}
+
+static void version_and_errors(void) {
+    TRUE(cdq_version() == CDQ_ENGINE_VERSION);
+    char expected[32];
+    snprintf(expected, sizeof expected, "%d.%d.%d", CDQ_ENGINE_VERSION_MAJOR, CDQ_ENGINE_VERSION_MINOR,
+             CDQ_ENGINE_VERSION_PATCH);
+    TRUE(strcmp(cdq_version_string(), expected) == 0);
+    TRUE(cdq_last_error() != NULL);
+    TRUE(sizeof(cdq_record) == 40);
+    /* Messages are per thread: another thread does not see this one's. */
+    EXPECT(cdq_engine_destroy(NULL), -EINVAL);
+    pthread_t thread;
+    void *seen = NULL;
+    pthread_create(&thread, NULL, fresh_thread_error, NULL);
+    pthread_join(thread, &seen);
+    TRUE(strcmp((const char *)seen, "") == 0);
+    TRUE(strstr(cdq_last_error(), "NULL") != NULL);
+}
+
+static void null_handles_and_pointers(void) {
+    cdq_record record;
+    const cdq_record *records;
+    cdq_engine_stats engine_stats = { .size = sizeof engine_stats };
+    cdq_queue_stats queue_stats = { .size = sizeof queue_stats };
+    cdq_queue_info info = { .size = sizeof info };
+    cdq_writer_stats writer_stats = { .size = sizeof writer_stats };
+    cdq_queue *queue;
+
+    cdq_engine_config_init(NULL); /* must simply return */
+    cdq_simulator_config_init(NULL);
+    cdq_writer_config_init(NULL);
+    EXPECT(cdq_engine_create(NULL, NULL), -EINVAL);
+    EXPECT(cdq_engine_destroy(NULL), -EINVAL);
+    EXPECT(cdq_engine_stats_get(NULL, &engine_stats), -EINVAL);
+    EXPECT(cdq_consumer_create(16, NULL), -EINVAL);
+    EXPECT(cdq_consumer_destroy(NULL), -EINVAL);
+    EXPECT(cdq_consumer_peek(NULL, 64, &records), -EINVAL);
+    EXPECT(cdq_consumer_release(NULL, 0), -EINVAL);
+    EXPECT(cdq_consumer_pop(NULL, &record, 1), -EINVAL);
+    EXPECT(cdq_consumer_wait(NULL, 0), -EINVAL);
+    EXPECT(cdq_consumer_eventfd(NULL), -EINVAL);
+    EXPECT(cdq_consumer_arm(NULL), -EINVAL);
+    EXPECT(cdq_queue_attach_device(NULL, NULL, "/dev/nvme0", 1, 64, 0, &queue), -EINVAL);
+    EXPECT(cdq_queue_attach_simulated(NULL, NULL, NULL, 1, 64, 0, &queue), -EINVAL);
+    EXPECT(cdq_queue_start_logging(NULL), -EINVAL);
+    EXPECT(cdq_queue_stop_logging_and_detach(NULL, 0), -EINVAL);
+    EXPECT(cdq_queue_suspend_and_detach(NULL, 0), -EINVAL);
+    EXPECT(cdq_queue_detach(NULL), -EINVAL);
+    EXPECT(cdq_queue_destroy(NULL), -EINVAL);
+    EXPECT(cdq_queue_info_get(NULL, &info), -EINVAL);
+    EXPECT(cdq_queue_stats_get(NULL, &queue_stats), -EINVAL);
+    EXPECT(cdq_simulator_create(NULL, NULL), -EINVAL);
+    EXPECT(cdq_simulator_destroy(NULL), -EINVAL);
+    EXPECT(cdq_simulator_start_writers(NULL, NULL), -EINVAL);
+    EXPECT(cdq_simulator_stop_writers(NULL), -EINVAL);
+    EXPECT(cdq_simulator_writer_stats(NULL, 1, &writer_stats), -EINVAL);
+    /* A made-up handle is refused without being dereferenced. */
+    EXPECT(cdq_engine_destroy((cdq_engine *)(uintptr_t)0x1234), -EBADF);
+    EXPECT(cdq_consumer_peek((cdq_consumer *)(uintptr_t)0xdeadbeef, 1, &records), -EBADF);
+}
+
+static void engine_configuration(void) {
+    cdq_engine *engine;
+    cdq_engine_config config;
+    cdq_engine_config_init(&config);
+    TRUE(config.size == sizeof config && config.max_queues > 0 && config.trigger_after == 1);
+
+    cdq_engine_config bad = config;
+    bad.size = 0;
+    EXPECT(cdq_engine_create(&bad, &engine), -EINVAL);
+    bad.size = 4;
+    EXPECT(cdq_engine_create(&bad, &engine), -EINVAL);
+    bad.size = 0xFFFFFFFFu;
+    EXPECT(cdq_engine_create(&bad, &engine), -EINVAL);
+    bad = config;
+    bad.max_queues = 0;
+    EXPECT(cdq_engine_create(&bad, &engine), -EINVAL);
+    bad = config;
+    bad.trigger_after = 0;
+    EXPECT(cdq_engine_create(&bad, &engine), -EINVAL);
+    bad = config;
+    bad.watchdog_interval_ns = 0;
+    EXPECT(cdq_engine_create(&bad, &engine), -EINVAL);
+    bad = config;
+    bad.reserved = 1;
+    EXPECT(cdq_engine_create(&bad, &engine), -EINVAL);
+
+    /* A newer header's larger struct: accepted when the unknown tail is zero. */
+    struct { cdq_engine_config known; uint64_t future[2]; } newer = { config, { 0, 0 } };
+    newer.known.size = sizeof newer;
+    newer.future[1] = 7;
+    EXPECT(cdq_engine_create(&newer.known, &engine), -E2BIG);
+    newer.future[1] = 0;
+    EXPECT(cdq_engine_create(&newer.known, &engine), 0);
+
+    /* Output structs: too small refused, larger filled and told how much. */
+    cdq_engine_stats small = { .size = 8 };
+    EXPECT(cdq_engine_stats_get(engine, &small), -EINVAL);
+    struct { cdq_engine_stats known; uint64_t future; } bigger;
+    memset(&bigger, 0xAB, sizeof bigger);
+    bigger.known.size = sizeof bigger;
+    EXPECT(cdq_engine_stats_get(engine, &bigger.known), 0);
+    TRUE(bigger.known.size == sizeof(cdq_engine_stats));
+    TRUE(bigger.future == 0);
+    TRUE(bigger.known.queues == 0);
+
+    EXPECT(cdq_engine_destroy(engine), 0);
+    EXPECT(cdq_engine_destroy(engine), -EBADF); /* double destroy */
+    EXPECT(cdq_engine_stats_get(engine, &bigger.known), -EBADF);
+    EXPECT(cdq_engine_create(NULL, &engine), 0); /* NULL config: defaults */
+    EXPECT(cdq_engine_destroy(engine), 0);
+}
+
+static void consumers(void) {
+    cdq_consumer *consumer;
+    const cdq_record *records;
+    cdq_record record;
+    EXPECT(cdq_consumer_create(0, &consumer), -EINVAL);
+    EXPECT(cdq_consumer_create(SIZE_MAX, &consumer), -EINVAL);
+    EXPECT(cdq_consumer_create((size_t)1 << 25, &consumer), -EINVAL);
+    EXPECT(cdq_consumer_create(64, &consumer), 0);
+    EXPECT(cdq_consumer_peek(consumer, 64, NULL), -EINVAL);
+    EXPECT(cdq_consumer_peek(consumer, 64, &records), 0);
+    EXPECT(cdq_consumer_release(consumer, 1), -EINVAL); /* nothing peeked */
+    EXPECT(cdq_consumer_release(consumer, SIZE_MAX), -EINVAL);
+    EXPECT(cdq_consumer_pop(consumer, NULL, 4), -EINVAL);
+    EXPECT(cdq_consumer_pop(consumer, &record, 1), 0);
+    EXPECT(cdq_consumer_wait(consumer, 1000 * 1000), 0); /* empty: times out */
+    TRUE(cdq_consumer_eventfd(consumer) >= 0);
+    EXPECT(cdq_consumer_arm(consumer), 0);
+    /* Foreign handles: a consumer is not an engine, an engine not a consumer. */
+    EXPECT(cdq_engine_destroy((cdq_engine *)consumer), -EBADF);
+    EXPECT(cdq_consumer_destroy(consumer), 0);
+    EXPECT(cdq_consumer_destroy(consumer), -EBADF);
+    EXPECT(cdq_consumer_peek(consumer, 64, &records), -EBADF);
+    EXPECT(cdq_consumer_release(consumer, 0), -EBADF);
+    EXPECT(cdq_consumer_pop(consumer, &record, 1), -EBADF);
+    EXPECT(cdq_consumer_wait(consumer, 0), -EBADF);
+    EXPECT(cdq_consumer_eventfd(consumer), -EBADF);
+    EXPECT(cdq_consumer_arm(consumer), -EBADF);
+}
+
+/* Peeks until a record arrives (or a second passes); returns its ESA. */
+static int next_status(cdq_consumer *consumer, uint16_t *cdqid) {
+    const cdq_record *records;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        int64_t n = cdq_consumer_peek(consumer, 1, &records);
+        if (n < 0) return (int)n;
+        if (n == 1) {
+            int status = (int)cdq_entry_status(&records[0]);
+            *cdqid = records[0].cdqid;
+            cdq_consumer_release(consumer, 1);
+            return status;
+        }
+        cdq_consumer_wait(consumer, 10 * 1000 * 1000);
+    }
+    return -ETIMEDOUT;
+}
+
+static void queues(void) {
+    cdq_simulator *simulator;
+    cdq_simulator_config sim_config;
+    cdq_simulator_config_init(&sim_config);
+    sim_config.controllers = 3;
+    cdq_simulator_config bad = sim_config;
+    bad.size = 2;
+    EXPECT(cdq_simulator_create(&bad, &simulator), -EINVAL);
+    bad = sim_config;
+    bad.controllers = 0;
+    EXPECT(cdq_simulator_create(&bad, &simulator), -EINVAL);
+    bad = sim_config;
+    bad.lba_size = 100;
+    EXPECT(cdq_simulator_create(&bad, &simulator), -EINVAL);
+    EXPECT(cdq_simulator_create(&sim_config, &simulator), 0);
+
+    cdq_engine *engine, *other_engine;
+    cdq_consumer *consumer;
+    cdq_queue *queue, *second, *deferred;
+    EXPECT(cdq_engine_create(NULL, &engine), 0);
+    EXPECT(cdq_engine_create(NULL, &other_engine), 0);
+    EXPECT(cdq_consumer_create(64, &consumer), 0);
+
+    EXPECT(cdq_queue_attach_simulated(engine, consumer, simulator, 1, 1, 0, &queue), -EINVAL);
+    EXPECT(cdq_queue_attach_simulated(engine, consumer, simulator, 1, 64, 0x80, &queue), -EINVAL);
+    EXPECT(cdq_queue_attach_simulated(engine, consumer, simulator, 1, 64, 0, NULL), -EINVAL);
+    EXPECT(cdq_queue_attach_simulated(engine, consumer, simulator, 0, 64, 0, &queue), -ENODEV);
+    EXPECT(cdq_queue_attach_simulated(engine, consumer, simulator, 4, 64, 0, &queue), -ENODEV);
+    EXPECT(cdq_queue_attach_simulated(engine, (cdq_consumer *)engine, simulator, 1, 64, 0, &queue), -EBADF);
+    EXPECT(cdq_queue_attach_device(engine, consumer, NULL, 1, 64, 0, &queue), -EINVAL);
+    /* Device queues: the errno of opening the device, or -ENODEV for a
+     * device that is not an NVMe controller. */
+    EXPECT(cdq_queue_attach_device(engine, consumer, "/nonexistent/nvme0", 1, 64, 0, &queue), -ENOENT);
+    TRUE(strstr(cdq_last_error(), "/nonexistent/nvme0") != NULL);
+    EXPECT(cdq_queue_attach_device(engine, consumer, "/dev/null", 1, 64, 0, &queue), -ENODEV);
+    EXPECT(cdq_queue_attach_device(engine, consumer, "/dev/nvme0", 1, 1, 0, &queue), -EINVAL);
+
+    EXPECT(cdq_queue_attach_simulated(engine, consumer, simulator, 1, 64, 0, &queue), 0);
+    uint16_t cdqid = 0;
+    EXPECT(next_status(consumer, &cdqid), CDQ_ESA_FIRST); /* logging started at attach */
+    /* One queue per migratable controller: the simulator refuses a second. */
+    EXPECT(cdq_queue_attach_simulated(engine, consumer, simulator, 1, 64, 0, &second), -EIO);
+    /* The consumer belongs to `engine` now. */
+    EXPECT(cdq_queue_attach_simulated(other_engine, consumer, simulator, 2, 64, 0, &second), -EXDEV);
+    /* Busy: nothing with an attached queue may be destroyed. */
+    EXPECT(cdq_engine_destroy(engine), -EBUSY);
+    EXPECT(cdq_consumer_destroy(consumer), -EBUSY);
+    EXPECT(cdq_simulator_destroy(simulator), -EBUSY);
+
+    cdq_queue_info info = { .size = sizeof info };
+    EXPECT(cdq_queue_info_get(queue, &info), 0);
+    TRUE(info.attached == 1 && info.cntlid == 1 && info.entries == 64 && info.cdqid == cdqid);
+    cdq_queue_stats stats = { .size = 3 };
+    EXPECT(cdq_queue_stats_get(queue, &stats), -EINVAL);
+    stats.size = sizeof stats;
+    EXPECT(cdq_queue_stats_get(queue, &stats), 0);
+    TRUE(stats.entries == 1);
+
+    /* Deferred logging: no FIRST until asked. */
+    EXPECT(cdq_queue_attach_simulated(engine, consumer, simulator, 2, 64, CDQ_ATTACH_DEFER_LOGGING, &deferred), 0);
+    const cdq_record *records;
+    EXPECT(cdq_consumer_peek(consumer, 64, &records), 0);
+    EXPECT(cdq_queue_start_logging(deferred), 0);
+    EXPECT(next_status(consumer, &cdqid), CDQ_ESA_FIRST);
+    EXPECT(cdq_queue_suspend_and_detach(deferred, -1), 0);
+    EXPECT(next_status(consumer, &cdqid), CDQ_ESA_LAST_SUSPENDED);
+    EXPECT(cdq_queue_start_logging(deferred), -ENOTCONN);
+
+    /* Stop logging: the LAST entry is in the ring when the call returns. */
+    EXPECT(cdq_queue_stop_logging_and_detach(queue, -1), 0);
+    /* Pop after detach: what was delivered stays poppable, then empty. */
+    EXPECT(next_status(consumer, &cdqid), CDQ_ESA_LAST_STOPPED);
+    EXPECT(cdq_consumer_peek(consumer, 64, &records), 0);
+    EXPECT(cdq_queue_detach(queue), -ENOTCONN);
+    EXPECT(cdq_queue_stop_logging_and_detach(queue, 0), -ENOTCONN);
+    EXPECT(cdq_queue_suspend_and_detach(queue, 0), -ENOTCONN);
+    EXPECT(cdq_queue_start_logging(queue), -ENOTCONN);
+    EXPECT(cdq_queue_stats_get(queue, &stats), -ENOTCONN);
+    EXPECT(cdq_queue_info_get(queue, &info), 0);
+    TRUE(info.attached == 0 && info.cntlid == 1);
+
+    /* The controller's queue is gone, so it can be attached again. */
+    EXPECT(cdq_queue_attach_simulated(engine, consumer, simulator, 1, 64, 0, &second), 0);
+    EXPECT(cdq_queue_destroy(second), 0); /* destroy detaches */
+    EXPECT(cdq_queue_destroy(second), -EBADF);
+    EXPECT(cdq_queue_detach(second), -EBADF);
+    EXPECT(cdq_queue_destroy(queue), 0);
+    EXPECT(cdq_queue_destroy(deferred), 0);
+    EXPECT(cdq_queue_info_get(queue, &info), -EBADF);
+
+    /* Writers. */
+    cdq_writer_config writers;
+    cdq_writer_config_init(&writers);
+    cdq_writer_stats writer_stats = { .size = sizeof writer_stats };
+    EXPECT(cdq_simulator_stop_writers(simulator), -EALREADY);
+    writers.writes_per_second = -1;
+    EXPECT(cdq_simulator_start_writers(simulator, &writers), -EINVAL);
+    writers.writes_per_second = 1000;
+    writers.size = 1;
+    EXPECT(cdq_simulator_start_writers(simulator, &writers), -EINVAL);
+    writers.size = sizeof writers;
+    EXPECT(cdq_simulator_start_writers(simulator, &writers), 0);
+    EXPECT(cdq_simulator_start_writers(simulator, &writers), -EALREADY);
+    EXPECT(cdq_simulator_stop_writers(simulator), 0);
+    EXPECT(cdq_simulator_writer_stats(simulator, 0, &writer_stats), -ENODEV);
+    EXPECT(cdq_simulator_writer_stats(simulator, 1, NULL), -EINVAL);
+    EXPECT(cdq_simulator_writer_stats(simulator, 3, &writer_stats), 0);
+
+    EXPECT(cdq_consumer_destroy(consumer), 0);
+    EXPECT(cdq_engine_destroy(engine), 0);
+    EXPECT(cdq_engine_destroy(other_engine), 0);
+    EXPECT(cdq_simulator_destroy(simulator), 0);
+    EXPECT(cdq_simulator_destroy(simulator), -EBADF);
+    EXPECT(cdq_simulator_start_writers(simulator, NULL), -EBADF);
+}
+
+int main(void) {
+    version_and_errors();
+    null_handles_and_pointers();
+    engine_configuration();
+    consumers();
+    queues();
+    printf("bad_input: %d checks, %d failures\n", checks, failures);
+    return failures ? 1 : 0;
+}
