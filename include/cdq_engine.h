@@ -211,10 +211,11 @@ enum {
  * NVME_IOCTL_CDQ), its eventfd, logging started (unless deferred),
  * registered with `engine`, entries to `consumer`. `entries` 2...2^20.
  * -ENOENT, -EACCES, ...: opening the device; -ENODEV: not an NVMe
- * controller device; -ENOMEM: no contiguous memory for the queue; -EIO:
- * the kernel or controller refused to create the queue (no CDQ RFC in this
- * kernel, no CDQ support in the controller, an NVMe status: see the
- * message) or a later admin command. */
+ * controller device; -ENOMEM: no contiguous memory for the queue;
+ * -ENOTTY: this kernel has no NVME_IOCTL_CDQ (the CDQ RFC); -EOPNOTSUPP:
+ * the controller does not support CDQs; -EIO: the controller refused
+ * the create with another NVMe status (in the message) or a later admin
+ * command. */
 int cdq_queue_attach_device(cdq_engine *engine, cdq_consumer *consumer, const char *device_path,
                             uint16_t cntlid, uint32_t entries, uint32_t flags, cdq_queue **out);
 

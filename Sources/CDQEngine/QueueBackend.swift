@@ -26,8 +26,11 @@ public protocol QueueBackend: AnyObject {
 public enum QueueLifecycleError: Error, Sendable, Equatable, CustomStringConvertible {
     case memory(QueueMemoryError)
     case eventFD(SystemError)
-    /// The backend refused to create the queue; the text is its explanation.
-    case create(String)
+    /// The backend refused to create the queue: its explanation, and the
+    /// errno that stands for it (ENOTTY: the kernel has no
+    /// NVME_IOCTL_CDQ; EOPNOTSUPP: the controller has no CDQs; ENOENT,
+    /// EACCES, ENODEV: the device; EIO: any other NVMe status).
+    case create(String, errno: Int32)
     /// A CDQID this backend never created (deleting it could crash the RFC kernel).
     case unknownQueue(UInt16)
     case delete(UInt16, String)
@@ -43,7 +46,7 @@ public enum QueueLifecycleError: Error, Sendable, Equatable, CustomStringConvert
         switch self {
         case .memory(let error): "queue memory: \(error)"
         case .eventFD(let error): "eventfd: \(error)"
-        case .create(let why): why
+        case .create(let why, _): why
         case .unknownQueue(let cdqid): "CDQID \(cdqid) was not created here; refusing to delete it"
         case .delete(let cdqid, let why): "deleting CDQID \(cdqid): \(why)"
         case .engine(let error): error.description

@@ -22,7 +22,8 @@ enum Errno {
         switch error {
         case .memory(.badEntryCount): CAPIError(EINVAL, error.description)
         case .memory(.map(_, let system)), .eventFD(let system): CAPIError(system.errno, error.description)
-        case .create, .delete, .unknownQueue, .injected: CAPIError(EIO, error.description)
+        case .create(_, let errno): CAPIError(errno, error.description)
+        case .delete, .unknownQueue, .injected: CAPIError(EIO, error.description)
         case .engine(let engine): of(engine)
         case .admin(_, .system(let system)): CAPIError(system.errno, error.description)
         case .admin(_, .engineStopped): CAPIError(ESHUTDOWN, error.description)

@@ -21,12 +21,19 @@ public final class KernelQueueBackend: QueueBackend, @unchecked Sendable {
     /// Opens `path`, which must be an NVMe controller character device.
     public convenience init(path: String) throws(QueueLifecycleError) {
         let device: NVMeCharacterDevice
-        do { device = try NVMeCharacterDevice(path: path) } catch { throw .create(error.description) }
+        do { device = try NVMeCharacterDevice(path: path) } catch {
+            switch error {
+            case .open(_, let system): throw .create(error.description, errno: system.errno)
+            case .notACharacterDevice, .notNVMe: throw .create(error.description, errno: ENODEV)
+            }
+        }
         try self.init(controller: device, call: CDQIoctl.system)
     }
 
     init(controller: NVMeCharacterDevice, call: @escaping CDQIoctl.Call) throws(QueueLifecycleError) {
-        guard controller.kind == .controller else { throw .create(CDQIoctlError.notAController(controller.path).description) }
+        guard controller.kind == .controller else {
+            throw .create(CDQIoctlError.notAController(controller.path).description, errno: ENODEV)
+        }
         self.controller = controller
         self.call = call
         transport = KernelTransport(controller: controller)
@@ -46,7 +53,7 @@ public final class KernelQueueBackend: QueueBackend, @unchecked Sendable {
             cdqid = try CDQIoctl.create(controller: controller, memory: memory.buffer, cntlid: cntlid, mos: 0,
                                         eventFD: eventFD.fileDescriptor, call: call)
         } catch {
-            throw .create(Self.explain(error, path: controller.path, cntlid: cntlid))
+            throw .create(Self.explain(error, path: controller.path, cntlid: cntlid), errno: Self.errno(of: error))
         }
         created.withLock { _ = $0.insert(cdqid) }
         return cdqid
@@ -60,6 +67,17 @@ public final class KernelQueueBackend: QueueBackend, @unchecked Sendable {
             throw .delete(cdqid, error.description)
         }
         created.withLock { _ = $0.remove(cdqid) }
+    }
+
+    /// The errno a refusal stands for (QueueLifecycleError.create).
+    static func errno(of error: CDQIoctlError) -> Int32 {
+        switch error {
+        case .kernelLacksIoctl: ENOTTY
+        case .notAController: ENODEV
+        case .nvme(let status) where status.matches(.invalidCommandOpcode): EOPNOTSUPP
+        case .nvme: EIO
+        case .system(let system): system.errno
+        }
     }
 
     /// The refusal in the user's terms: what is missing, not just a code.

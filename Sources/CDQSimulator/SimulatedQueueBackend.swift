@@ -2,6 +2,10 @@ import CDQEngine
 import CDQNVMe
 import CDQUring
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The simulated controller as a `QueueBackend`, so `AttachedQueue`, the
 /// CLI and embedders run the same queue lifecycle against the simulator as
 /// against `/dev/nvmeN`.
@@ -36,7 +40,7 @@ public final class SimulatedQueueBackend: QueueBackend, @unchecked Sendable {
                                        sizeInDwords: memory.entryCount * 8, prp1: 0),
             data: memory.buffer, tailPointerEventFD: eventFD.fileDescriptor))
         guard completion.status.isSuccess else {
-            throw .create("simulator: Create CDQ for CNTLID \(cntlid) failed: \(completion.status)")
+            throw .create("simulator: Create CDQ for CNTLID \(cntlid) failed: \(completion.status)", errno: EIO)
         }
         let cdqid = UInt16(truncatingIfNeeded: completion.dw0)
         created.withLock { _ = $0.insert(cdqid) }

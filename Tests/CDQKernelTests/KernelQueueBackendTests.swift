@@ -82,15 +82,24 @@ import Glibc
         defer { close(fd) }
         let memory = try QueueMemory.allocate(.contiguous(entries: 128))
         let event = try EventFD()
-        func refusal(_ result: Int32, errno error: Int32 = 0) -> String {
+        func refusal(_ result: Int32, errno error: Int32 = 0) -> (text: String, errno: Int32) {
             fake.answer.withLock { $0 = (result, error) }
-            do { _ = try backend.createQueue(memory: memory, cntlid: 5, eventFD: event); return "created" }
-            catch { return error.description }
+            do { _ = try backend.createQueue(memory: memory, cntlid: 5, eventFD: event); return ("created", 0) }
+            catch {
+                guard case .create(let text, let code) = error else { return ("\(error)", -1) }
+                return (text, code)
+            }
         }
-        #expect(refusal(-1, errno: ENOTTY) == "/dev/nvme0: this kernel has no NVME_IOCTL_CDQ (the CDQ RFC)")
-        #expect(refusal(0x4001).hasPrefix("/dev/nvme0: controller does not support Controller Data Queues"))
-        #expect(refusal(0x0002).hasPrefix("/dev/nvme0: Create CDQ for CNTLID 5 failed: Invalid Field in Command"))
-        #expect(refusal(-1, errno: EACCES).hasPrefix("/dev/nvme0: NVME_IOCTL_CDQ /dev/nvme0: EACCES"))
+        #expect(refusal(-1, errno: ENOTTY) == ("/dev/nvme0: this kernel has no NVME_IOCTL_CDQ (the CDQ RFC)", ENOTTY))
+        let unsupported = refusal(0x4001)
+        #expect(unsupported.text.hasPrefix("/dev/nvme0: controller does not support Controller Data Queues"))
+        #expect(unsupported.errno == EOPNOTSUPP)
+        let invalid = refusal(0x0002)
+        #expect(invalid.text.hasPrefix("/dev/nvme0: Create CDQ for CNTLID 5 failed: Invalid Field in Command"))
+        #expect(invalid.errno == EIO)
+        let denied = refusal(-1, errno: EACCES)
+        #expect(denied.text.hasPrefix("/dev/nvme0: NVME_IOCTL_CDQ /dev/nvme0: EACCES"))
+        #expect(denied.errno == EACCES)
         #expect(backend.createdQueues.isEmpty, "no refused create is recorded")
     }
 
@@ -98,7 +107,8 @@ import Glibc
         #expect {
             _ = try KernelQueueBackend(path: "/dev/nvme-does-not-exist")
         } throws: { error in
-            "\(error)".contains("/dev/nvme-does-not-exist") && "\(error)".contains("ENOENT")
+            guard case QueueLifecycleError.create(let text, let code) = error else { return false }
+            return text.contains("/dev/nvme-does-not-exist") && text.contains("ENOENT") && code == ENOENT
         }
     }
 
