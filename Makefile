@@ -26,9 +26,10 @@ unit-test: build
 	$(SWIFT) test
 	CDQ_EXCLUSIVE_TESTS=1 $(SWIFT) test --skip-build --no-parallel --filter 'ReleasesEveryDescriptor'
 
-## The concurrency tests (engine, rings, controller thread, end to end)
+## The concurrency tests (engine, rings, controller thread, end to end,
+## migration, the C API, cdqctl watch as a process)
 ## again under ThreadSanitizer; any report fails the run.
-TSAN_TESTS = CDQEngineTests|CDQQueuesTests|ControllerRunnerTests|EndToEndTests|CDQKernelTests
+TSAN_TESTS = CDQEngineTests|CDQQueuesTests|ControllerRunnerTests|EndToEndTests|CDQKernelTests|CDQMigrationTests|CDQEngineCTests|WatchTests
 test-tsan: deps
 	$(SWIFT) build --scratch-path .build-tsan --sanitize=thread --build-tests
 	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread --skip-build --filter '$(TSAN_TESTS)'
