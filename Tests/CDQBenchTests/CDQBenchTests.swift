@@ -1,3 +1,4 @@
+import CDQTestSupport
 import Foundation
 import Testing
 
@@ -5,33 +6,12 @@ import Testing
 /// JSON the chart script and docs/benchmarks.md read, and pass their own
 /// exactly-once check. What it measures is not judged here (make bench).
 @Suite struct CDQBenchTests {
-    struct Run { var status: Int32; var stdout: String; var stderr: String }
+    typealias Run = BuiltTool.Run
 
     /// cdq-bench is built beside the test bundle.
-    static let binary: URL = {
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var dir = exe.deletingLastPathComponent()
-        while !FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("cdq-bench").path), dir.path != "/" {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir.appendingPathComponent("cdq-bench")
-    }()
+    static let tool = BuiltTool("cdq-bench")
 
-    func bench(_ arguments: String...) throws -> Run {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus,
-                   stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
-    }
+    func bench(_ arguments: String...) throws -> Run { try Self.tool.run(arguments) }
 
     /// The JSON objects on standard output, one a line.
     func objects(_ run: Run) throws -> [[String: Any]] {

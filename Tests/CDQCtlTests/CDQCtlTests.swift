@@ -1,36 +1,17 @@
+import CDQTestSupport
 import Foundation
 import Testing
 
 /// The CLI's contract for scripts: exit status and the error text, on paths
 /// that need no NVMe device (the guest run covers a real controller).
 @Suite struct CDQCtlTests {
-    struct Run { var status: Int32; var stdout: String; var stderr: String }
+    typealias Run = BuiltTool.Run
 
     /// cdqctl is built beside the test bundle.
-    static let binary: URL = {
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var dir = exe.deletingLastPathComponent()
-        while !FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("cdqctl").path), dir.path != "/" {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir.appendingPathComponent("cdqctl")
-    }()
+    static let tool = BuiltTool("cdqctl")
+    static var binary: URL { tool.url }
 
-    func cdqctl(_ arguments: String...) throws -> Run {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus,
-                   stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
-    }
+    func cdqctl(_ arguments: String...) throws -> Run { try Self.tool.run(arguments) }
 
     @Test func aPathThatIsNotNVMeExitsThreeWithTheReason() throws {
         let run = try cdqctl("identify", "/dev/null")

@@ -1,0 +1,40 @@
+import Foundation
+
+/// One of the package's executables, built beside the test bundle, run as
+/// a user runs it: its exit status and output are its contract.
+public struct BuiltTool: Sendable {
+    public struct Run: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    public let url: URL
+
+    /// Finds `name` in the test bundle's directory or one above it.
+    public init(_ name: String) {
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        while !FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent(name).path), dir.path != "/" {
+            dir = dir.deletingLastPathComponent()
+        }
+        url = dir.appendingPathComponent(name)
+    }
+
+    /// Runs it to the end with `arguments`.
+    public func run(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus,
+                   stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
