@@ -10,7 +10,7 @@ import Glibc
 /// What a completion on the loop's ring is about (`UserData.kind`).
 enum Tag: UInt8 {
     case readiness = 1      // multishot poll on a queue's eventfd; index = slot
-    case counterRead = 2    // read of a queue's eventfd counter; index = slot
+    case counterRead = 2    // read of an eventfd counter; a CQE only on failure (CQE_SKIP_SUCCESS)
     case headUpdate = 3     // uring_cmd head update (kernel transport); index = slot
     case transport = 4      // poll on a transport's completion eventfd; index = transport
     case space = 5          // poll on a consumer's space eventfd; index = consumer
@@ -41,7 +41,11 @@ final class EngineLoop {
     private var stalledByConsumer: [[Int]] = []
     private var transports: [any AdminTransport] = []
     private var transportsToFlush: [Bool] = []
-    private let counterBuffers: UnsafeMutablePointer<UInt64>
+    /// Where eventfd counter reads land; the values are never looked at
+    /// (a read only resets its counter), so one buffer serves every read.
+    private let discardedCounter: UnsafeMutablePointer<UInt64>
+    /// Loop turns so far; a queue's counter is read at most once a turn.
+    private var turnNumber: UInt64 = 0
     private let watchdogTime: UnsafeMutablePointer<__kernel_timespec>
     private var stopping = false
     /// Wake-up to delivery, in nanoseconds; published at each watchdog tick.
@@ -63,14 +67,14 @@ final class EngineLoop {
         generations = GenerationTable(slots: configuration.maximumQueues)
         ready.reserveCapacity(configuration.maximumQueues)
         scanning.reserveCapacity(configuration.maximumQueues)
-        counterBuffers = .allocate(capacity: configuration.maximumQueues)
+        discardedCounter = .allocate(capacity: 1)
         watchdogTime = .allocate(capacity: 1)
         let interval = Int64(configuration.watchdogIntervalNanoseconds)
         watchdogTime.initialize(to: __kernel_timespec(tv_sec: interval / 1_000_000_000, tv_nsec: interval % 1_000_000_000))
     }
 
     deinit {
-        counterBuffers.deallocate()
+        discardedCounter.deallocate()
         watchdogTime.deallocate()
     }
 
@@ -91,6 +95,7 @@ final class EngineLoop {
 
     /// One turn: scan what is ready, send what is due, wait, handle completions.
     private func turn() throws(SystemError) {
+        turnNumber &+= 1
         scanReady()
         sendAdminBacklog()
         flushTransports()
@@ -121,7 +126,7 @@ final class EngineLoop {
             try readCounter(slot)
             schedule(slot.index)
         case .counterRead:
-            if let slot = current(tag) { slot.counterReadPending = false }
+            break // a read that found the counter already reset (EAGAIN): nothing to do
         case .headUpdate:
             guard let slot = current(tag) else { return }
             let status: NVMeStatus = completion.result == 0 ? .success
@@ -130,6 +135,10 @@ final class EngineLoop {
         case .transport:
             let transport = transports[Int(tag.index)]
             if let fd = transport.completionEventFD {
+                // Reset before reaping, synchronously: a completion pushed
+                // after the reap signals again and is seen. (Reset later,
+                // through the ring, the reset could swallow that signal's
+                // poll, and the completion would wait for ever.)
                 _ = readNonBlocking(fd)
                 if !completion.hasMore { try poll(fd, .transport, index: Int(tag.index)) }
             }
@@ -453,14 +462,30 @@ final class EngineLoop {
         slot.pollArmed = true
     }
 
-    /// Resets the eventfd counter through the ring, batched with the turn's
-    /// other submissions (one read in flight per queue).
+    /// Resets a queue's eventfd counter, at most once a turn: several
+    /// readiness CQEs of one queue in a batch need one read.
     private func readCounter(_ slot: QueueSlot) throws(SystemError) {
-        guard !slot.counterReadPending else { return }
-        slot.counterReadPending = true
-        let buffer = UnsafeMutableRawBufferPointer(start: counterBuffers + slot.index, count: 8)
-        let tag = UserData(kind: Tag.counterRead.rawValue, generation: slot.generation, index: UInt32(slot.index))
-        try ring.nextSubmission().prepareRead(fd: slot.eventFD.fileDescriptor, into: buffer, offset: UInt64.max, tag)
+        guard slot.counterReadTurn != turnNumber else { return }
+        slot.counterReadTurn = turnNumber
+        try discardCounter(slot.eventFD.fileDescriptor)
+    }
+
+    /// Resets an eventfd counter through the ring, batched with the turn's
+    /// other submissions: no system call of its own, and no CQE when it
+    /// succeeds (CQE_SKIP_SUCCESS), so it never costs a turn either.
+    ///
+    /// Only for queue eventfds. The reset runs after the scan that follows
+    /// the wake-up, so it can swallow the signal of an entry posted in
+    /// between; that entry is still found by the scan after the next head
+    /// update completes (the controller signals only through a trigger that
+    /// update armed) or by the watchdog: latency, never loss. Transports'
+    /// and consumers' eventfds are reset synchronously before acting,
+    /// because nothing would rescan for them.
+    private func discardCounter(_ fd: Int32) throws(SystemError) {
+        let buffer = UnsafeMutableRawBufferPointer(start: discardedCounter, count: 8)
+        let sqe = try ring.nextSubmission()
+        sqe.prepareRead(fd: fd, into: buffer, offset: UInt64.max, UserData(kind: Tag.counterRead.rawValue, index: 0))
+        sqe.skipCompletionOnSuccess()
     }
 
     private func poll(_ fd: Int32, _ kind: Tag, index: Int) throws(SystemError) {

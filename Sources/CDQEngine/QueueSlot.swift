@@ -33,7 +33,8 @@ final class QueueSlot {
     /// Draining stopped on a full consumer ring.
     var stalled = false
     var pollArmed = false
-    var counterReadPending = false
+    /// The turn in which a read of the eventfd counter was last queued.
+    var counterReadTurn: UInt64 = .max
     var lastScan: UInt64 = 0
     /// When the wake-up not yet followed by a delivery arrived (0: none).
     var wokenAt: UInt64 = 0

@@ -90,6 +90,13 @@ public struct SubmissionEntry {
         fill(area)
     }
 
+    /// No CQE when the operation succeeds (`IOSQE_CQE_SKIP_SUCCESS`, Linux
+    /// 5.17): for operations whose success needs no action, so they cost
+    /// the loop no completion and no turn. Failures still complete.
+    public func skipCompletionOnSuccess() {
+        io_uring_sqe_set_flags(sqe, UInt32(sqe.pointee.flags) | cdq_sqe_flag_skip_success())
+    }
+
     /// Sets SQE flags such as `IOSQE_IO_LINK` or `IOSQE_FIXED_FILE`.
     public func setFlags(_ flags: UInt32) {
         io_uring_sqe_set_flags(sqe, flags)

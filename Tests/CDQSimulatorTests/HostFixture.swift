@@ -81,9 +81,14 @@ final class HostQueue {
     func drain() -> [MigrationQueueEntry] {
         var found: [MigrationQueueEntry] = []
         while true {
-            let entry = entry(at: readIndex)
-            guard entry.phaseTag == expectedPhase else { return found }
-            found.append(entry)
+            // Decide on the phase byte loaded with acquire, and only then read
+            // the other 31 bytes: deciding on a plain re-read of the phase
+            // could accept an entry whose other bytes were read before the
+            // controller finished writing them.
+            let slot = memory.baseAddress! + Int(readIndex) * 32
+            let attributes = cdq_load_acquire_u8((slot + 31).assumingMemoryBound(to: UInt8.self))
+            guard (attributes & 1 == 1) == expectedPhase else { return found }
+            found.append(MigrationQueueEntry(bytes: slot))
             readIndex = (readIndex + 1) % entries
             if readIndex == 0 { expectedPhase.toggle() }
         }

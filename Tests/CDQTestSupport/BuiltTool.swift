@@ -21,8 +21,10 @@ public struct BuiltTool: Sendable {
         url = dir.appendingPathComponent(name)
     }
 
-    /// Runs it to the end with `arguments`.
-    public func run(_ arguments: [String]) throws -> Run {
+    /// Runs it to the end with `arguments`; a run that hangs is killed
+    /// after `timeoutSeconds` (its status then says SIGKILL, 9), so a hang
+    /// fails the test instead of stalling the suite.
+    public func run(_ arguments: [String], timeoutSeconds: Double = 180) throws -> Run {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
@@ -30,6 +32,10 @@ public struct BuiltTool: Sendable {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        let pid = process.processIdentifier
+        let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds, execute: watchdog)
+        defer { watchdog.cancel() }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

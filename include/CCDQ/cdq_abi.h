@@ -52,6 +52,7 @@ static inline unsigned long cdq_ioctl_number_cdq(void) { return NVME_IOCTL_CDQ; 
 static inline unsigned int cdq_uring_cmd_admin(void) { return NVME_URING_CMD_ADMIN; }
 static inline unsigned int cdq_uring_cmd_io(void) { return NVME_URING_CMD_IO; }
 static inline unsigned long cdq_ioctl_number_id(void) { return NVME_IOCTL_ID; }
+static inline unsigned int cdq_sqe_flag_skip_success(void) { return IOSQE_CQE_SKIP_SUCCESS; }
 
 /* The _IOC encoding pieces, so tests can check the numbers independently. */
 static inline unsigned int cdq_ioc_read(void) { return _IOC_READ; }
