@@ -95,11 +95,14 @@ public final class Copier {
     }
 
     /// Copies every range, in order of submission, and returns the bytes
-    /// copied. On the first failed read or write no new chunk starts, the
-    /// chunks in flight finish, and the error names the file and offset;
-    /// the source is never written.
+    /// copied. On the first failed read or write, or when `stop` returns an
+    /// error (it is asked after every batch), no new chunk starts, the
+    /// chunks in flight finish, and that error is thrown; a failed read or
+    /// write names the file and offset. The source is never written.
     @discardableResult
-    public func copy(_ ranges: [ByteRange], between: () -> Void = {}) throws(MigrationError) -> UInt64 {
+    public func copy(
+        _ ranges: [ByteRange], between: () -> Void = {}, stop: () -> MigrationError? = { nil }
+    ) throws(MigrationError) -> UInt64 {
         var chunks = ChunkIterator(ranges: ranges, chunkBytes: UInt64(configuration.chunkBytes))
         bytesCopied = 0
         var active = 0
@@ -116,6 +119,7 @@ public final class Copier {
                 if case .failed(let error) = outcome { active -= 1; if failure == nil { failure = error } }
             }
             between()
+            if failure == nil { failure = stop() }
         }
         if let failure { throw failure }
         return bytesCopied

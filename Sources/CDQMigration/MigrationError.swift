@@ -19,6 +19,8 @@ public enum MigrationError: Error, Sendable, CustomStringConvertible {
     case controller(String)
     /// Source and destination differ after the copy.
     case verification(String)
+    /// `Migrator.cancel()` was called (e.g. on Ctrl-C).
+    case cancelled
     /// A migration step failed and the controller side was put back:
     /// `undone` says how (resumed, logging stopped, queue deleted).
     indirect case abandoned(MigrationError, undone: String)
@@ -36,6 +38,7 @@ public enum MigrationError: Error, Sendable, CustomStringConvertible {
         case .io(let place, let error): "\(place): \(error.errnoName) (\(String(cString: strerror(error.errno))))"
         case .controller(let problem): problem
         case .verification(let problem): "verification failed: \(problem)"
+        case .cancelled: "the migration was cancelled"
         case .abandoned(let cause, let undone): "\(cause); \(undone)"
         }
     }

@@ -18,7 +18,9 @@ import CDQUring
 /// only reader of the controller's consumer: between completions the copy
 /// loop drains the records into the dirty map, so no lock is taken and the
 /// consumer ring never stalls the engine for long.
-public final class Migrator {
+public final class Migrator: @unchecked Sendable {
+    // @unchecked: one thread creates and runs it; `cancel()`, the only call
+    // allowed from other threads, touches nothing but a lock.
     public let controller: any MigrationController
     public let configuration: MigrationConfiguration
     public let lbaSize: Int
@@ -35,6 +37,8 @@ public final class Migrator {
     private var progress: (MigrationProgress) -> Void = { _ in }
     private var lastProgress: UInt64 = 0
     private var ran = false
+    /// Set by `cancel()` from any thread; read by the migrating thread.
+    private let cancelRequested = Locked(false)
 
     /// Opens the source (read only: a migration never writes it) and the
     /// destination, sized to the namespace.
@@ -93,6 +97,7 @@ public final class Migrator {
             try controller.startLogging()
             try bulkCopy()
             try preCopyRounds()
+            try checkCancelled()
             let suspendStart = MonotonicClock.nanoseconds()
             try controller.suspend()
             try finalCopy()
@@ -104,6 +109,23 @@ public final class Migrator {
         }
         report.totalNanoseconds = MonotonicClock.nanoseconds() - start
         return report
+    }
+
+    /// Asks a running migration to stop, from any thread (a signal
+    /// watcher, a control plane): no new chunk starts, the chunks in flight
+    /// finish, and `run` undoes what it did, as for any failure (the
+    /// controller resumed if it was suspended, logging stopped, the queue
+    /// deleted), then throws `.abandoned(.cancelled, ...)`.
+    public func cancel() {
+        cancelRequested.withLock { $0 = true }
+    }
+
+    private var cancellation: MigrationError? {
+        cancelRequested.withLock { $0 } ? .cancelled : nil
+    }
+
+    private func checkCancelled() throws(MigrationError) {
+        if let cancellation { throw cancellation }
     }
 
     private func undo(_ error: any Error) -> MigrationError {
@@ -130,6 +152,7 @@ public final class Migrator {
     private func preCopyRounds() throws {
         var previous = UInt64.max
         while true {
+            try checkCancelled()
             drain()
             let backlog = map.dirtyBlocks * UInt64(lbaSize)
             if backlog <= configuration.backlogThresholdBytes {
@@ -190,10 +213,10 @@ public final class Migrator {
     private func copy(_ ranges: [ByteRange], phase: MigrationProgress.Phase) throws(MigrationError) -> UInt64 {
         let total = ranges.reduce(0) { $0 + $1.count }
         announce(phase, copied: 0, of: total, force: true)
-        let copied = try copier.copy(ranges) {
+        let copied = try copier.copy(ranges, between: {
             drain()
             announce(phase, copied: copier.bytesCopied, of: total, force: false)
-        }
+        }, stop: { cancellation })
         announce(phase, copied: copied, of: total, force: true)
         return copied
     }

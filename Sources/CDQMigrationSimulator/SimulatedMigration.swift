@@ -130,6 +130,16 @@ public final class SimulatedMigration {
         return total
     }
 
+    /// A migrator of this namespace to `destination`, to run on the calling
+    /// thread (`migrate` does that; take one to keep a handle for `cancel()`).
+    public func migrator(
+        to destination: String, configuration: MigrationConfiguration = MigrationConfiguration()
+    ) throws(MigrationError) -> Migrator {
+        try Migrator(
+            controller: source, sourcePath: sourcePath, destinationPath: destination,
+            lbaSize: setup.lbaSize, capacity: capacity, configuration: configuration)
+    }
+
     /// Migrates the namespace to `destination` while the writers run (they
     /// are started if not yet), then stops them.
     public func migrate(
@@ -138,9 +148,6 @@ public final class SimulatedMigration {
     ) throws(MigrationError) -> MigrationReport {
         if writers.isEmpty && setup.writers > 0 { try startWriters() }
         defer { stopWriters() }
-        let migrator = try Migrator(
-            controller: source, sourcePath: sourcePath, destinationPath: destination,
-            lbaSize: setup.lbaSize, capacity: capacity, configuration: configuration)
-        return try migrator.run(progress: progress)
+        return try migrator(to: destination, configuration: configuration).run(progress: progress)
     }
 }

@@ -21,8 +21,8 @@ struct Migrate: ParsableCommand {
         temporary directory, removed afterwards) is written by random writers while it is migrated. \
         With a controller device (/dev/nvmeN, a kernel with the CDQ RFC), --cntlid names the migratable \
         controller, --nsid its namespace, and --source the path the namespace is read from (its block \
-        device, e.g. /dev/nvme1n1); SIGINT and SIGTERM are held until the migration ends or fails, so \
-        the controller's queue is always deleted.
+        device, e.g. /dev/nvme1n1). SIGINT or SIGTERM cancels the migration cleanly: the controller is \
+        resumed if it was suspended, logging stops and the queue is deleted before cdqctl exits.
         """)
 
     @Argument(help: "Source: an NVMe controller (/dev/nvmeN); not with --simulate.") var device: String?
@@ -64,17 +64,19 @@ struct Migrate: ParsableCommand {
     }
 
     func run() throws {
-        // Before any thread starts: held signals cannot cut a device
-        // migration short and leave its queue pinned (docs/real-hardware.md).
-        let signals = device == nil ? nil : StopSignals()
+        // Before any thread starts, so that every thread inherits the
+        // blocked mask: Ctrl-C cancels the migration, which then deletes
+        // its queue, instead of killing the process with the queue pinned.
+        let signals = StopSignals()
         try runReportingErrors(json: json) {
-            let summary = try device.map { try migrateDevice($0) } ?? migrateSimulated()
+            let cancel = try CancelOnSignal(signals, verb: "migrate")
+            defer { cancel.finish() }
+            let summary = try device.map { try migrateDevice($0, cancel) } ?? migrateSimulated(cancel)
             if json { print(JSON.object(summary.fields).rendered) } else { print(summary.text) }
         }
-        _ = signals
     }
 
-    private func migrateSimulated() throws -> MigrateSummary {
+    private func migrateSimulated(_ cancel: CancelOnSignal) throws -> MigrateSummary {
         guard let directory = TemporaryNamespaceDirectory() else {
             throw MigrationError.system(SystemError("mkdtemp", errno: currentErrno()))
         }
@@ -82,7 +84,10 @@ struct Migrate: ParsableCommand {
         try migration.startWriters()
         let sequential = compareSequential ? try sequentialBaseline(from: migration.sourcePath, bytes: namespaceSize) : nil
         let display = ProgressDisplay(toStandardError: json)
-        let report = try migration.migrate(to: destination, configuration: configuration()) { display.show($0) }
+        defer { migration.stopWriters() }
+        let migrator = try migration.migrator(to: destination, configuration: configuration())
+        cancel.watch(migrator)
+        let report = try migrator.run { display.show($0) }
         display.finish()
         return MigrateSummary(source: MigrateSummary.describe(migration.setup), destination: destination, report: report,
                               sequentialBytesPerSecond: sequential)
@@ -90,7 +95,7 @@ struct Migrate: ParsableCommand {
 
     /// A real controller: the geometry from Identify Namespace, the queue
     /// through the kernel backend, the data read from `--source`.
-    private func migrateDevice(_ path: String) throws -> MigrateSummary {
+    private func migrateDevice(_ path: String, _ cancel: CancelOnSignal) throws -> MigrateSummary {
         let geometry = try namespaceGeometry(path, nsid: nsid)
         let engine = try Engine()
         defer { engine.shutdown() }
@@ -101,6 +106,7 @@ struct Migrate: ParsableCommand {
         let sequential = compareSequential ? try sequentialBaseline(from: source!, bytes: geometry.blocks * UInt64(geometry.lbaSize)) : nil
         let migrator = try Migrator(controller: controller, sourcePath: source!, destinationPath: destination,
                                     lbaSize: geometry.lbaSize, capacity: geometry.blocks, configuration: configuration())
+        cancel.watch(migrator)
         let display = ProgressDisplay(toStandardError: json)
         let report = try migrator.run { display.show($0) }
         display.finish()

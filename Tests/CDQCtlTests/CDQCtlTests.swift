@@ -87,3 +87,36 @@ import Testing
         #expect(sizes.stderr.contains("12Q is not a size"))
     }
 }
+
+extension CDQCtlTests {
+    /// Ctrl-C during `cdqctl migrate`: a clean cancellation, not a dead
+    /// process with the queue still attached.
+    @Test func ctrlCCancelsAMigrationCleanly() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdqctl-cancel-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["migrate", "--simulate", "--namespace-size", "256M", "--writers", "2", "--write-rate", "2000",
+                             "--destination", "\(directory)/destination.img", "--json"]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Progress lines go to stderr with --json; interrupt once the bulk copy runs.
+        var progress = Data()
+        while !String(decoding: progress, as: UTF8.self).contains("bulk copy") {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            progress += chunk
+        }
+        process.interrupt()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: progress + err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 3, "stderr: \(stderr)")
+        #expect(stderr.contains("SIGINT: cancelling"))
+        #expect(stdout.contains("the migration was cancelled"), "stdout: \(stdout)")
+        #expect(stdout.contains("queue deleted"))
+    }
+}

@@ -164,3 +164,32 @@ func copyFile(_ source: String, to destination: String) {
         _ = buffer.withUnsafeBytes { write(output, $0.baseAddress, got) }
     }
 }
+
+extension MigrationEndToEndTests {
+    /// `cancel()` from another thread mid-copy: the migration stops between
+    /// batches and leaves the source running, logging stopped, queue deleted.
+    @Test func aCancelledMigrationUndoesItselfAndLeavesTheSourceRunning() throws {
+        let directory = TemporaryDirectory()
+        let migration = try SimulatedMigration(setup(directory, megabytes: 64, rate: 2000))
+        let controller = migration.controller
+        try migration.startWriters()
+        defer { migration.stopWriters() }
+        let migrator = try migration.migrator(to: "\(directory.path)/destination.img")
+        // Another thread asks, as a signal watcher would, once the bulk copy runs.
+        var canceller: OSThread?
+        #expect {
+            _ = try migrator.run { progress in
+                guard progress.phase == .bulk, progress.copiedBytes > 0, canceller == nil else { return }
+                canceller = try? OSThread(name: "canceller") { migrator.cancel() }
+            }
+        } throws: { error in
+            guard let error = error as? MigrationError, case .abandoned(.cancelled, let undone) = error else { return false }
+            return undone.contains("was not suspended") && undone.contains("queue deleted")
+        }
+        canceller?.join()
+        #expect(canceller != nil, "cancelled during the bulk copy")
+        #expect(!controller.isSuspended, "the source keeps running")
+        #expect(controller.queueSnapshot == nil, "the queue was deleted")
+        #expect(migration.subsystem.queueIDs.isEmpty)
+    }
+}
