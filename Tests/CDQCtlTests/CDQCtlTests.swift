@@ -9,7 +9,6 @@ import Testing
 
     /// cdqctl is built beside the test bundle.
     static let tool = BuiltTool("cdqctl")
-    static var binary: URL { tool.url }
 
     func cdqctl(_ arguments: String...) throws -> Run { try Self.tool.run(arguments) }
 
@@ -95,28 +94,14 @@ extension CDQCtlTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdqctl-cancel-\(getpid())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = ["migrate", "--simulate", "--namespace-size", "256M", "--writers", "2", "--write-rate", "2000",
-                             "--destination", "\(directory)/destination.img", "--json"]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Progress lines go to stderr with --json; interrupt once the bulk copy runs.
-        var progress = Data()
-        while !String(decoding: progress, as: UTF8.self).contains("bulk copy") {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            progress += chunk
-        }
-        process.interrupt()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: progress + err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 3, "stderr: \(stderr)")
-        #expect(stderr.contains("SIGINT: cancelling"))
-        #expect(stdout.contains("the migration was cancelled"), "stdout: \(stdout)")
-        #expect(stdout.contains("queue deleted"))
+        // Progress lines go to stderr with --json; interrupted once the bulk copy runs.
+        let run = try Self.tool.runInterrupted(
+            ["migrate", "--simulate", "--namespace-size", "256M", "--writers", "2", "--write-rate", "2000",
+             "--destination", "\(directory)/destination.img", "--json"],
+            after: "bulk copy", on: .stderr)
+        #expect(run.status == 3, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("SIGINT: cancelling"))
+        #expect(run.stdout.contains("the migration was cancelled"), "stdout: \(run.stdout)")
+        #expect(run.stdout.contains("queue deleted"))
     }
 }

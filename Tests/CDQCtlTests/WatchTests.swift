@@ -24,27 +24,11 @@ import Testing
     }
 
     @Test func ctrlCStopsLoggingDrainsToLastAndExitsCleanly() throws {
-        let process = Process()
-        process.executableURL = CDQCtlTests.binary
-        process.arguments = ["watch", "--simulate", "--cntlid", "1", "--write-rate", "500"]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Wait for the stream to begin, then interrupt it like a user would.
-        var seen = Data()
-        while !String(decoding: seen, as: UTF8.self).contains("first") {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += chunk
-        }
-        process.interrupt()
-        seen += out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "stderr: \(stderr)")
-        #expect(String(decoding: seen, as: UTF8.self).hasSuffix("cdqid 1 last-logging-stopped\n"))
-        #expect(stderr.contains("stopped (SIGINT)"))
+        // Interrupted once the stream has begun, like a user would.
+        let run = try CDQCtlTests.tool.runInterrupted(["watch", "--simulate", "--cntlid", "1", "--write-rate", "500"], after: "first")
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stdout.hasSuffix("cdqid 1 last-logging-stopped\n"))
+        #expect(run.stderr.contains("stopped (SIGINT)"))
     }
 
     @Test func aDeviceThatIsMissingOrNotNVMeIsRefusedByName() throws {

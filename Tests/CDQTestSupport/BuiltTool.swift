@@ -25,13 +25,7 @@ public struct BuiltTool: Sendable {
     /// after `timeoutSeconds` (its status then says SIGKILL, 9), so a hang
     /// fails the test instead of stalling the suite.
     public func run(_ arguments: [String], timeoutSeconds: Double = 180) throws -> Run {
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
+        let (process, out, err) = try start(arguments)
         let pid = process.processIdentifier
         let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds, execute: watchdog)
@@ -42,5 +36,40 @@ public struct BuiltTool: Sendable {
         return Run(status: process.terminationStatus,
                    stdout: String(decoding: stdout, as: UTF8.self),
                    stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// Which output `runInterrupted` watches.
+    public enum Stream: Sendable { case stdout, stderr }
+
+    /// Starts it, waits until `stream` shows `marker`, sends SIGINT as a
+    /// user's Ctrl-C would, and runs it to the end.
+    public func runInterrupted(_ arguments: [String], after marker: String, on stream: Stream = .stdout) throws -> Run {
+        let (process, out, err) = try start(arguments)
+        let watched = stream == .stdout ? out.fileHandleForReading : err.fileHandleForReading
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains(marker) {
+            let chunk = watched.availableData
+            if chunk.isEmpty { break } // it ended on its own; the caller's checks say how
+            seen += chunk
+        }
+        process.interrupt()
+        seen += watched.readDataToEndOfFile()
+        let other = (stream == .stdout ? err : out).fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let (stdout, stderr) = stream == .stdout ? (seen, other) : (other, seen)
+        return Run(status: process.terminationStatus,
+                   stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    private func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        return (process, out, err)
     }
 }
