@@ -143,24 +143,17 @@ extension AttachedQueue {
     }
 
     private func finish(_ step: String, _ timeout: UInt64, _ action: () throws(QueueLifecycleError) -> Void) throws(QueueLifecycleError) {
-        let before = engine.statistics(of: handle)?.lastEntries ?? 0
+        let before = engine.lastEntries(of: handle)
         do throws(QueueLifecycleError) {
             try action()
-            guard waitForLast(after: before, timeout) else { throw QueueLifecycleError.lastEntryMissing(step: step) }
+            guard engine.waitForLastEntry(of: handle, beyond: before, timeoutNanoseconds: timeout) else {
+                throw QueueLifecycleError.lastEntryMissing(step: step)
+            }
         } catch {
             try? detach()
             throw error
         }
         try detach()
-    }
-
-    private func waitForLast(after before: UInt64, _ timeout: UInt64) -> Bool {
-        let deadline = MonotonicClock.nanoseconds() + timeout
-        while MonotonicClock.nanoseconds() < deadline {
-            if (engine.statistics(of: handle)?.lastEntries ?? 0) > before { return true }
-            MonotonicClock.sleep(nanoseconds: 200_000)
-        }
-        return false
     }
 }
 

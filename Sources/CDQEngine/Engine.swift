@@ -85,6 +85,26 @@ public final class Engine: @unchecked Sendable {
         shared.counters(of: handle)?.snapshot
     }
 
+    /// LAST entries the engine has delivered for `handle` so far (0 once it
+    /// is unregistered); take it before the step that makes a controller
+    /// post one, then `waitForLastEntry(of:beyond:)`.
+    public func lastEntries(of handle: QueueHandle) -> UInt64 {
+        statistics(of: handle)?.lastEntries ?? 0
+    }
+
+    /// Waits until the engine has delivered more than `count` LAST entries
+    /// for `handle` into its consumer's ring, so every change logged before
+    /// the LAST is there; false after `timeoutNanoseconds`. Polls the
+    /// queue's counters: for the cold end of a queue's life only.
+    public func waitForLastEntry(of handle: QueueHandle, beyond count: UInt64, timeoutNanoseconds: UInt64) -> Bool {
+        let deadline = MonotonicClock.nanoseconds() + timeoutNanoseconds
+        while MonotonicClock.nanoseconds() < deadline {
+            if lastEntries(of: handle) > count { return true }
+            MonotonicClock.sleep(nanoseconds: 200_000)
+        }
+        return false
+    }
+
     /// Counters of the whole engine.
     public var statistics: EngineStatistics { shared.statistics }
 

@@ -124,13 +124,8 @@ extension SimulatedQueue {
     /// Runs `step` (which makes the controller post a LAST entry) and waits
     /// until the engine counted one more LAST entry for this queue.
     func afterLast(_ timeoutNanoseconds: UInt64, _ step: () -> Bool) -> Bool {
-        let before = engine.statistics(of: handle)?.lastEntries ?? 0
+        let before = engine.lastEntries(of: handle)
         guard step() else { return false }
-        let deadline = MonotonicClock.nanoseconds() + timeoutNanoseconds
-        while MonotonicClock.nanoseconds() < deadline {
-            if (engine.statistics(of: handle)?.lastEntries ?? 0) > before { return true }
-            MonotonicClock.sleep(nanoseconds: 200_000)
-        }
-        return false
+        return engine.waitForLastEntry(of: handle, beyond: before, timeoutNanoseconds: timeoutNanoseconds)
     }
 }
