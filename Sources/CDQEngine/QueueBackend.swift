@@ -21,6 +21,37 @@ public protocol QueueBackend: AnyObject {
     func deleteQueue(_ cdqid: UInt16) throws(QueueLifecycleError)
 }
 
+/// The CDQIDs a backend created and has not deleted yet. A backend deletes
+/// only these: the RFC kernel dereferences NULL when asked to delete an id
+/// it did not create (cdq-protocol.md §6), so the check belongs before the
+/// call, in one place for every backend.
+public final class CreatedQueueIDs: @unchecked Sendable {
+    // @unchecked: the set is behind a lock.
+    private let ids = Locked<Set<UInt16>>([])
+
+    public init() {}
+
+    /// The ids created and not yet deleted.
+    public var all: Set<UInt16> { ids.withLock { $0 } }
+
+    /// `cdqid` was created.
+    public func record(_ cdqid: UInt16) {
+        ids.withLock { _ = $0.insert(cdqid) }
+    }
+
+    /// Runs `delete` for a recorded id and forgets the id once it
+    /// succeeded; refuses any other id without running it. The id is
+    /// claimed while `delete` runs, so two callers cannot both delete it;
+    /// a failed delete leaves it recorded (the queue may still exist).
+    public func delete(_ cdqid: UInt16, _ delete: () throws(QueueLifecycleError) -> Void) throws(QueueLifecycleError) {
+        guard ids.withLock({ $0.remove(cdqid) != nil }) else { throw .unknownQueue(cdqid) }
+        do { try delete() } catch {
+            record(cdqid)
+            throw error
+        }
+    }
+}
+
 /// Why a step of a queue's life failed. Each case names the step, so a
 /// user reads what was being attempted, not just a code.
 public enum QueueLifecycleError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -12,10 +12,10 @@ import CDQUring
 /// device does not release a queue or its pinned pages, so the owner must
 /// delete its queues (`AttachedQueue.detach()`, which `deinit` also runs).
 public final class KernelQueueBackend: QueueBackend, @unchecked Sendable {
-    // @unchecked: `created` is behind a lock; the rest is immutable.
+    // @unchecked: `created` locks itself; the rest is immutable.
     public let controller: NVMeCharacterDevice
     public let transport: any AdminTransport
-    private let created = Locked<Set<UInt16>>([])
+    private let created = CreatedQueueIDs()
     private let call: CDQIoctl.Call
 
     /// Opens `path`, which must be an NVMe controller character device.
@@ -42,7 +42,7 @@ public final class KernelQueueBackend: QueueBackend, @unchecked Sendable {
     public var name: String { controller.path }
 
     /// CDQIDs created here and not yet deleted.
-    public var createdQueues: Set<UInt16> { created.withLock { $0 } }
+    public var createdQueues: Set<UInt16> { created.all }
 
     /// Physically contiguous memory: a controller given a PRP list logs nothing (§6).
     public func memoryPolicy(entries: UInt32) -> QueueMemory.Policy { .contiguous(entries: entries) }
@@ -55,18 +55,18 @@ public final class KernelQueueBackend: QueueBackend, @unchecked Sendable {
         } catch {
             throw .create(Self.explain(error, path: controller.path, cntlid: cntlid), errno: Self.errno(of: error))
         }
-        created.withLock { _ = $0.insert(cdqid) }
+        created.record(cdqid)
         return cdqid
     }
 
     public func deleteQueue(_ cdqid: UInt16) throws(QueueLifecycleError) {
-        guard created.withLock({ $0.contains(cdqid) }) else { throw .unknownQueue(cdqid) }
-        do {
-            try CDQIoctl.delete(controller: controller, cdqid: cdqid, call: call)
-        } catch {
-            throw .delete(cdqid, error.description)
+        try created.delete(cdqid) { () throws(QueueLifecycleError) in
+            do throws(CDQIoctlError) {
+                try CDQIoctl.delete(controller: controller, cdqid: cdqid, call: call)
+            } catch {
+                throw .delete(cdqid, error.description)
+            }
         }
-        created.withLock { _ = $0.remove(cdqid) }
     }
 
     /// The errno a refusal stands for (QueueLifecycleError.create).

@@ -15,10 +15,10 @@ import Glibc
 /// `transport`, the engine's asynchronous path into the controller thread.
 /// Like the kernel backend it deletes only queues it created.
 public final class SimulatedQueueBackend: QueueBackend, @unchecked Sendable {
-    // @unchecked: `created` is behind a lock; the rest is immutable.
+    // @unchecked: `created` locks itself; the rest is immutable.
     public let subsystem: SimulatedSubsystem
     public let transport: any AdminTransport
-    private let created = Locked<Set<UInt16>>([])
+    private let created = CreatedQueueIDs()
 
     /// `transport` must be the one the engine uses for this subsystem
     /// (one `SimulatorTransport` per engine loop: its channel is SPSC).
@@ -29,7 +29,7 @@ public final class SimulatedQueueBackend: QueueBackend, @unchecked Sendable {
 
     public var name: String { "simulator" }
 
-    public var createdQueues: Set<UInt16> { created.withLock { $0 } }
+    public var createdQueues: Set<UInt16> { created.all }
 
     /// The simulator reads any memory; ordinary pages are enough.
     public func memoryPolicy(entries: UInt32) -> QueueMemory.Policy { .pages(entries: entries) }
@@ -43,13 +43,14 @@ public final class SimulatedQueueBackend: QueueBackend, @unchecked Sendable {
             throw .create("simulator: Create CDQ for CNTLID \(cntlid) failed: \(completion.status)", errno: EIO)
         }
         let cdqid = UInt16(truncatingIfNeeded: completion.dw0)
-        created.withLock { _ = $0.insert(cdqid) }
+        created.record(cdqid)
         return cdqid
     }
 
     public func deleteQueue(_ cdqid: UInt16) throws(QueueLifecycleError) {
-        guard created.withLock({ $0.remove(cdqid) != nil }) else { throw .unknownQueue(cdqid) }
-        let completion = subsystem.execute(AdminRequest(.controllerDataQueueDelete(cdqid: cdqid)))
-        guard completion.status.isSuccess else { throw .delete(cdqid, completion.status.description) }
+        try created.delete(cdqid) { () throws(QueueLifecycleError) in
+            let completion = subsystem.execute(AdminRequest(.controllerDataQueueDelete(cdqid: cdqid)))
+            guard completion.status.isSuccess else { throw .delete(cdqid, completion.status.description) }
+        }
     }
 }

@@ -76,6 +76,21 @@ import Glibc
         #expect(fake.deletes == [cdqid], "a second delete of the same id is refused too")
     }
 
+    @Test func aFailedDeleteKeepsTheIdSoTheQueueCanStillBeDeleted() throws {
+        let fake = FakeIoctl()
+        let (backend, fd) = try backend(fake)
+        defer { close(fd) }
+        let memory = try QueueMemory.allocate(.contiguous(entries: 128))
+        let cdqid = try backend.createQueue(memory: memory, cntlid: 1, eventFD: try EventFD())
+        fake.answer.withLock { $0 = (-1, EBUSY) }
+        #expect(throws: QueueLifecycleError.self) { try backend.deleteQueue(cdqid) }
+        #expect(backend.createdQueues == [cdqid], "the queue may still exist: its id stays deletable")
+        fake.answer.withLock { $0 = (0, 0) }
+        try backend.deleteQueue(cdqid)
+        #expect(backend.createdQueues.isEmpty)
+        #expect(fake.deletes == [cdqid, cdqid])
+    }
+
     @Test func refusalsSayWhatIsMissing() throws {
         let fake = FakeIoctl()
         let (backend, fd) = try backend(fake)
