@@ -3,30 +3,6 @@ import CDQKernel
 import CDQNVMe
 import CDQUring
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Lines of /proc/self/fd and /proc/self/maps: what a failed attach must not grow.
-func openDescriptorCount() -> Int {
-    guard let dir = opendir("/proc/self/fd") else { return -1 }
-    defer { closedir(dir) }
-    var count = 0
-    while readdir(dir) != nil { count += 1 }
-    return count
-}
-
-func mappingCount() -> Int {
-    guard let file = fopen("/proc/self/maps", "r") else { return -1 }
-    defer { fclose(file) }
-    var lines = 0
-    while true {
-        let c = fgetc(file)
-        if c == EOF { return lines }
-        if c == 10 { lines += 1 }
-    }
-}
-
 /// The engine's loop on the real driver: head updates leave as
 /// `NVME_URING_CMD_ADMIN` from the loop's own ring and their NVMe status
 /// comes back by name. QEMU has no CDQ, so the check plays the controller's
@@ -67,7 +43,7 @@ struct EngineChecks {
         defer { engine.shutdown() }
         let backend = try KernelQueueBackend(path: controller.path)
         let consumer = try Consumer()
-        let descriptors = openDescriptorCount(), mappings = mappingCount()
+        let descriptors = ProcessResources.openDescriptors(), mappings = ProcessResources.mappings()
         do {
             _ = try AttachedQueue(engine: engine, backend: backend, consumer: consumer, cntlid: 0, entries: 128)
             throw Failure("a CDQ was created on a kernel without the RFC")
@@ -75,8 +51,8 @@ struct EngineChecks {
             try require(error.description == "\(controller.path): this kernel has no NVME_IOCTL_CDQ (the CDQ RFC)", "refusal: \(error)")
         }
         try require(backend.createdQueues.isEmpty && engine.statistics.queues == 0, "a queue was left behind")
-        try require(openDescriptorCount() == descriptors, "descriptors: \(descriptors) before, \(openDescriptorCount()) after")
-        try require(mappingCount() == mappings, "mappings: \(mappings) before, \(mappingCount()) after")
+        try require(ProcessResources.openDescriptors() == descriptors, "descriptors: \(descriptors) before, \(ProcessResources.openDescriptors()) after")
+        try require(ProcessResources.mappings() == mappings, "mappings: \(mappings) before, \(ProcessResources.mappings()) after")
     }
 
     func headUpdatesReachTheController() throws {

@@ -1,3 +1,5 @@
+import CDQUring
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,28 +9,11 @@ import Glibc
 /// parallelism (their names end in `ReleasesEveryDescriptor`).
 public let exclusiveTests = getenv("CDQ_EXCLUSIVE_TESTS") != nil
 
-/// Open file descriptors of this process (entries of /proc/self/fd).
-public func openDescriptors() -> Int {
-    guard let dir = opendir("/proc/self/fd") else { return -1 }
-    defer { closedir(dir) }
-    var count = 0
-    while readdir(dir) != nil { count += 1 }
-    return count
-}
+/// Open file descriptors of this process.
+public func openDescriptors() -> Int { ProcessResources.openDescriptors() }
 
-/// Memory mappings of this process (lines of /proc/self/maps): a leaked
-/// queue memory mapping shows up here.
-public func mappedRegions() -> Int {
-    guard let file = fopen("/proc/self/maps", "r") else { return -1 }
-    defer { fclose(file) }
-    var lines = 0
-    while true {
-        let c = fgetc(file)
-        if c == EOF { break }
-        if c == 10 { lines += 1 }
-    }
-    return lines
-}
+/// Memory mappings of this process: a leaked queue memory mapping shows up here.
+public func mappedRegions() -> Int { ProcessResources.mappings() }
 
 /// Open descriptors once the count reaches `expected` or `timeoutNanoseconds`
 /// pass. A queue's eventfd can be closed by the engine's loop thread just
