@@ -62,6 +62,10 @@ public struct BuiltTool: Sendable {
                    stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// Starts it with no signal blocked, as from a shell. The test runner's
+    /// threads block SIGINT and SIGTERM, and a child inherits the mask of
+    /// the thread that spawns it: a tool that forgot to handle Ctrl-C would
+    /// then look as if it did.
     private func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
         let process = Process()
         process.executableURL = url
@@ -69,6 +73,10 @@ public struct BuiltTool: Sendable {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        var none = sigset_t(), runner = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, &runner)
+        defer { pthread_sigmask(SIG_SETMASK, &runner, nil) }
         try process.run()
         return (process, out, err)
     }
