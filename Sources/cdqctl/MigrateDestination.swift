@@ -1,0 +1,28 @@
+import CDQMigration
+
+/// A migration that failed after it began writing its destination: what
+/// the destination holds is part of a copy, and the message says so.
+struct IncompleteDestination: Error, CustomStringConvertible {
+    let cause: any Error
+    let destination: String
+
+    var description: String { "\(cause); the destination \(destination) is incomplete" }
+}
+
+extension Migrator {
+    /// Runs the migration; a failure says that `destination` is incomplete.
+    func run(into destination: String, display: ProgressDisplay) throws -> MigrationReport {
+        do {
+            let report = try run { display.show($0) }
+            display.finish()
+            return report
+        } catch {
+            display.finish()
+            throw IncompleteDestination(cause: error, destination: destination)
+        }
+    }
+}
+
+/// The `--destination` forms `cdqctl migrate` takes, for its help.
+let destinationHelp = "Destination: a regular file (created), a block device, or an NBD URI "
+    + "(nbd://host[:port]/export, nbd+unix:///export?socket=PATH, nbds://... for TLS)."
