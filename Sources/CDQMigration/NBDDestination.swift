@@ -32,6 +32,8 @@ public final class NBDDestination {
     private var writePollArmed = false
     /// A poll of the socket failed: nothing in flight can finish any more.
     private var pollFailure: Int32?
+    /// libnbd's words for why the connection died, when it did.
+    private var lostReason: String?
 
     /// How long connecting and the NBD handshake may take.
     public static let defaultConnectTimeoutNanoseconds: UInt64 = 10_000_000_000
@@ -122,6 +124,10 @@ extension NBDDestination: CopyDestination {
             : nbd_aio_pread(connection, buffer.baseAddress!, buffer.count, transfer.offset, cdq_nbd_no_completion(), 0)
         guard cookie > 0 else {
             let operation = transfer.writing ? "write" : "read"
+            if connectionLost {
+                throw .io("\(operation) \(path) at byte \(transfer.offset) (the connection to the NBD server was lost: "
+                    + "\(lostReason ?? "the server went away"))", SystemError("nbd_aio_p\(operation)", errno: ENOTCONN))
+            }
             throw .io("\(operation) \(path) at byte \(transfer.offset) (\(libnbdError()))",
                       SystemError("nbd_aio_p\(operation)", errno: libnbdErrno()))
         }
@@ -158,11 +164,13 @@ extension NBDDestination: CopyDestination {
         let events = Int16(truncatingIfNeeded: completion.result)
         let direction = nbd_aio_get_direction(connection)
         let trouble = events & Int16(POLLERR | POLLHUP) != 0
+        var notified: Int32 = 0
         if reading, events & Int16(POLLIN) != 0 || trouble, direction & UInt32(LIBNBD_AIO_DIRECTION_READ) != 0 {
-            _ = nbd_aio_notify_read(connection)
+            notified = nbd_aio_notify_read(connection)
         } else if !reading, events & Int16(POLLOUT) != 0 || trouble, direction & UInt32(LIBNBD_AIO_DIRECTION_WRITE) != 0 {
-            _ = nbd_aio_notify_write(connection)
+            notified = nbd_aio_notify_write(connection)
         }
+        if notified < 0 && lostReason == nil { lostReason = libnbdError() }
     }
 
     /// Retires finished commands. When the connection died (the server
@@ -177,11 +185,14 @@ extension NBDDestination: CopyDestination {
             guard let command = commands.removeValue(forKey: cookie) else { continue }
             deliver(command.tag, succeeded ? command.count : -errno)
         }
-        let lost = nbd_aio_is_dead(connection) == 1 || nbd_aio_is_closed(connection) == 1 || pollFailure != nil
-        guard lost, !commands.isEmpty else { return }
+        guard connectionLost, !commands.isEmpty else { return }
         let failed = commands
         commands.removeAll()
         for command in failed.values { deliver(command.tag, -(pollFailure ?? ENOTCONN)) }
+    }
+
+    private var connectionLost: Bool {
+        nbd_aio_is_dead(connection) == 1 || nbd_aio_is_closed(connection) == 1 || pollFailure != nil
     }
 
     public func makeDurable() throws(MigrationError) {

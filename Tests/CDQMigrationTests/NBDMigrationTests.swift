@@ -66,4 +66,29 @@ struct NBDMigrationTests {
         defer { server.stop() }
         try migrateAndCompare(directory, served: served, server: server)
     }
+
+    /// The server dies while the controller is suspended (the final copy
+    /// and its flush): the controller resumes, logging stops, the queue goes.
+    @Test func aServerLostWhileSuspendedResumesTheSource() throws {
+        let directory = TemporaryDirectory()
+        let served = servedFile(directory)
+        let server = try NBDServer(serving: served, on: .unixSocket("\(directory.path)/nbd.sock"))
+        var setup = SimulatedMigrationSetup(namespaceBytes: Self.bytes, directory: directory.path)
+        setup.writers = 2
+        setup.writesPerSecond = 2000
+        let migration = try SimulatedMigration(setup)
+        let controller = migration.controller
+        #expect {
+            _ = try migration.migrate(to: server.uri) { progress in
+                if progress.phase == .suspended { server.stop() }
+            }
+        } throws: { error in
+            guard let error = error as? MigrationError, case .abandoned(.io(let place, _), let undone) = error else { return false }
+            // The suspend already deleted the queue (DUDMQ clear): resuming is what is left to undo.
+            return place.contains(server.uri) && undone == "controller 1 resumed"
+        }
+        #expect(!controller.isSuspended, "the source runs again")
+        #expect(controller.queueSnapshot == nil, "the queue was deleted")
+        #expect(migration.subsystem.queueIDs.isEmpty)
+    }
 }
