@@ -54,6 +54,22 @@ struct MigrateNBDTests {
         #expect(!scratch.untouched)
     }
 
+    /// `nbds`: TLS with a pre-shared key; a plain `nbd` URI to the same server is refused by it.
+    @Test func anExportThatRequiresTLSIsReachedWithAnNBDSURI() throws {
+        let scratch = try Scratch(bytes: 16 << 20)
+        let keys = "\(scratch.directory)/keys.psk"
+        let key = (0 ..< 32).map { _ in String(format: "%02x", UInt8.random(in: 0 ... 255)) }.joined()
+        FileManager.default.createFile(atPath: keys, contents: Data("alice:\(key)\n".utf8), attributes: [.posixPermissions: 0o600])
+        let server = try NBDServer(serving: scratch.served, on: .unixSocket(scratch.socket), tlsKeys: keys)
+        defer { server.stop() }
+        let run = try migrate(to: server.uri, "--verify", "--json")
+        #expect(run.status == 0, "\(run.stdout)")
+        #expect(run.stdout.contains(#""verified":true"#))
+        let plain = try migrate(to: "nbd+unix:///?socket=\(scratch.socket)")
+        #expect(plain.status == 3)
+        #expect(plain.stderr.contains("server requires TLS"), "\(plain.stderr)")
+    }
+
     @Test func aServerNobodyRunsIsNamedWithTheReason() throws {
         let uri = "nbd://127.0.0.1:\(NBDServer.freePort())/"
         let run = try migrate(to: uri)

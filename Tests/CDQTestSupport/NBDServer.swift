@@ -20,16 +20,18 @@ public final class NBDServer {
     }
 
     /// Starts nbdkit on `endpoint` serving `file`, and waits (at most 10 s)
-    /// until it accepts connections.
-    public init(serving file: String, on endpoint: Endpoint, readOnly: Bool = false, rate: String? = nil) throws {
+    /// until it accepts connections. With `tlsKeys` (a PSK file of
+    /// `alice:HEXKEY`), the server requires TLS and `uri` is an `nbds` URI.
+    public init(serving file: String, on endpoint: Endpoint, readOnly: Bool = false, rate: String? = nil, tlsKeys: String? = nil) throws {
         var arguments = ["--foreground"]
+        if let tlsKeys { arguments += ["--tls=require", "--tls-psk=\(tlsKeys)"] }
         if readOnly { arguments.append("--readonly") }
         if rate != nil { arguments += ["--filter=rate"] }
         let prefix: [String]
         switch endpoint {
         case .unixSocket(let path):
             arguments += ["--unix", path]
-            uri = "nbd+unix:///?socket=\(path)"
+            uri = tlsKeys.map { "nbds+unix://alice@/?socket=\(path)&tls-psk-file=\($0)" } ?? "nbd+unix:///?socket=\(path)"
             socketPath = path
             prefix = []
         case .tcp(let address, let port, let namespace):
