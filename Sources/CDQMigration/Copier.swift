@@ -81,8 +81,8 @@ public final class Copier {
         self.destination = destination
         self.configuration = configuration
         do {
-            // Room for a read and a write per chunk, and the destination's polls.
-            ring = try IOURing(RingConfiguration(entries: UInt32(2 * configuration.depth + 2), bigEntries: false))
+            // Room for a read and a write per chunk, and the destination's polls (two a connection).
+            ring = try IOURing(RingConfiguration(entries: UInt32(2 * configuration.depth + 16), bigEntries: false))
         } catch { throw .system(error) }
         buffers = (0 ..< configuration.depth).map { _ in
             .allocate(byteCount: configuration.chunkBytes, alignment: Int(BlockFile.directAlignment))

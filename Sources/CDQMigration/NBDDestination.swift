@@ -10,12 +10,17 @@ import Glibc
 /// `nbd://host[:port]/export`, `nbd+unix:///export?socket=PATH`, and
 /// `nbds://` (TLS, when libnbd was built with GnuTLS).
 ///
-/// No thread of its own: the copier's io_uring drives the socket (docs/migration.md).
-/// `start` issues `nbd_aio_pwrite` (libnbd sends what the socket takes at
-/// once and keeps the rest), `prepareWait` arms one-shot polls for what
-/// libnbd waits for (`nbd_aio_get_direction`), `handle` tells libnbd the
+/// No thread of its own: the copier's io_uring drives the sockets
+/// (docs/migration.md). `start` issues `nbd_aio_pwrite` (libnbd sends what
+/// the socket takes at once and keeps the rest), `prepareWait` arms
+/// one-shot polls for what libnbd waits for, `handle` tells libnbd a
 /// socket is ready, and `reap` retires the finished commands. Up to the
-/// copier's depth of writes are in flight on the one connection.
+/// copier's depth of writes are in flight.
+///
+/// When the server says that what one connection wrote every other sees
+/// and flushes (NBD multi-conn), the export is written over several
+/// connections, each new write on the least busy one: the server then
+/// receives them in parallel. Otherwise there is one connection.
 ///
 /// Flushes (`makeDurable`) and verification reads are libnbd's synchronous
 /// calls: they happen between copies, with nothing in flight.
@@ -25,15 +30,10 @@ public final class NBDDestination {
     /// False when the server cannot flush: durability is then the server's.
     public let canFlush: Bool
     public let maximumTransferBytes: Int?
-    private let connection: OpaquePointer
-    /// Commands in flight, by libnbd cookie: the copier's tag and byte count.
-    private var commands: [Int64: (tag: UserData, count: Int32)] = [:]
-    private var readPollArmed = false
-    private var writePollArmed = false
-    /// A poll of the socket failed: nothing in flight can finish any more.
-    private var pollFailure: Int32?
-    /// libnbd's words for why the connection died, when it did.
-    private var lostReason: String?
+    private let connections: [NBDConnection]
+
+    /// How many connections carry the writes.
+    public var connectionCount: Int { connections.count }
 
     /// How long connecting and the NBD handshake may take.
     public static let defaultConnectTimeoutNanoseconds: UInt64 = 10_000_000_000
@@ -45,69 +45,34 @@ public final class NBDDestination {
     }
 
     /// Connects and checks the export: it must take writes and hold at
-    /// least `byteCount` bytes. Nothing is written here.
+    /// least `byteCount` bytes. Nothing is written here. Up to
+    /// `connections` connections when the server allows multi-conn.
     public init(
-        uri: String, byteCount: UInt64, connectTimeoutNanoseconds: UInt64 = NBDDestination.defaultConnectTimeoutNanoseconds
+        uri: String, byteCount: UInt64, connections wanted: Int = 4,
+        connectTimeoutNanoseconds: UInt64 = NBDDestination.defaultConnectTimeoutNanoseconds
     ) throws(MigrationError) {
-        let connection = try Self.connect(uri, timeoutNanoseconds: connectTimeoutNanoseconds)
-        let size = nbd_get_size(connection)
-        let problem: String? =
-            if size < 0 { "cannot read the size of the NBD export \(uri): \(libnbdError())" }
-            else if UInt64(size) < byteCount { "the NBD export \(uri) holds \(size) bytes, fewer than the namespace's \(byteCount)" }
-            else if nbd_is_read_only(connection) == 1 { "the NBD export \(uri) is read-only" }
-            else { nil }
-        if let problem {
-            nbd_close(connection)
-            throw .configuration(problem)
+        let first = try NBDConnection(uri: uri, timeoutNanoseconds: connectTimeoutNanoseconds)
+        let size = nbd_get_size(first.handle)
+        if size < 0 { throw .configuration("cannot read the size of the NBD export \(uri): \(libnbdError())") }
+        if UInt64(size) < byteCount { throw .configuration("the NBD export \(uri) holds \(size) bytes, fewer than the namespace's \(byteCount)") }
+        if nbd_is_read_only(first.handle) == 1 { throw .configuration("the NBD export \(uri) is read-only") }
+        var connections = [first]
+        if nbd_can_multi_conn(first.handle) == 1 {
+            while connections.count < wanted {
+                connections.append(try NBDConnection(uri: uri, timeoutNanoseconds: connectTimeoutNanoseconds))
+            }
         }
-        self.connection = connection
+        self.connections = connections
         path = uri
         self.byteCount = UInt64(size)
-        canFlush = nbd_can_flush(connection) == 1
-        maximumTransferBytes = Self.maximumRequest(connection)
-    }
-
-    deinit {
-        // A polite NBD_CMD_DISC when the connection is healthy; the server keeps what it was sent.
-        if commands.isEmpty && nbd_aio_is_ready(connection) == 1 { _ = nbd_shutdown(connection, 0) }
-        nbd_close(connection)
-    }
-
-    /// Connects within the timeout (a server that never answers is an
-    /// error, not a hang); the handle is closed on any failure.
-    private static func connect(_ uri: String, timeoutNanoseconds: UInt64) throws(MigrationError) -> OpaquePointer {
-        guard let connection = nbd_create() else { throw .configuration("nbd_create: \(libnbdError())") }
-        do throws(MigrationError) {
-            // Lets a URI name a TLS pre-shared key file (tls-psk-file=PATH).
-            _ = nbd_set_uri_allow_local_file(connection, true)
-            if uri.lowercased().hasPrefix("nbds") && nbd_supports_tls(connection) != 1 {
-                throw .configuration("\(uri) asks for TLS, which this libnbd was built without")
-            }
-            guard nbd_aio_connect_uri(connection, uri) == 0 else { throw unreachable(uri) }
-            let deadline = MonotonicClock.nanoseconds() + timeoutNanoseconds
-            while nbd_aio_is_connecting(connection) == 1 {
-                let now = MonotonicClock.nanoseconds()
-                guard now < deadline else {
-                    throw .configuration("cannot reach the NBD server of \(uri): no answer within \(timeoutNanoseconds / 1_000_000_000) s")
-                }
-                guard nbd_poll(connection, Int32(min(1000, (deadline - now) / 1_000_000 + 1))) >= 0 else { throw unreachable(uri) }
-            }
-            guard nbd_aio_is_ready(connection) == 1 else { throw unreachable(uri) }
-            return connection
-        } catch {
-            nbd_close(connection)
-            throw error
-        }
-    }
-
-    private static func unreachable(_ uri: String) -> MigrationError {
-        .configuration("cannot reach the NBD server of \(uri): \(libnbdError())")
+        canFlush = nbd_can_flush(first.handle) == 1
+        maximumTransferBytes = Self.maximumRequest(first.handle)
     }
 
     /// The server's largest request, or 32 MiB, the size the NBD protocol
     /// says every server takes, when it does not say.
-    private static func maximumRequest(_ connection: OpaquePointer) -> Int {
-        let advertised = nbd_get_block_size(connection, Int32(LIBNBD_SIZE_MAXIMUM))
+    private static func maximumRequest(_ handle: OpaquePointer) -> Int {
+        let advertised = nbd_get_block_size(handle, Int32(LIBNBD_SIZE_MAXIMUM))
         return advertised > 0 ? Int(min(advertised, 64 << 20)) : 32 << 20
     }
 }
@@ -117,105 +82,41 @@ extension NBDDestination: CopyDestination {
     /// NBD has no alignment rule of its own here: the copier's chunks are whole blocks.
     public var direct: Bool { false }
 
+    /// Starts `transfer` on the connection with the fewest commands in flight.
     public func start(_ transfer: Transfer, ring: IOURing, tag: UserData) throws(MigrationError) {
-        let buffer = transfer.buffer
-        let cookie = transfer.writing
-            ? nbd_aio_pwrite(connection, buffer.baseAddress!, buffer.count, transfer.offset, cdq_nbd_no_completion(), 0)
-            : nbd_aio_pread(connection, buffer.baseAddress!, buffer.count, transfer.offset, cdq_nbd_no_completion(), 0)
-        guard cookie > 0 else {
-            let operation = transfer.writing ? "write" : "read"
-            if connectionLost {
-                throw .io("\(operation) \(path) at byte \(transfer.offset) (the connection to the NBD server was lost: "
-                    + "\(lostReason ?? "the server went away"))", SystemError("nbd_aio_p\(operation)", errno: ENOTCONN))
-            }
-            throw .io("\(operation) \(path) at byte \(transfer.offset) (\(libnbdError()))",
-                      SystemError("nbd_aio_p\(operation)", errno: libnbdErrno()))
-        }
-        commands[cookie] = (tag, Int32(buffer.count))
+        let connection = connections.min { $0.inFlight < $1.inFlight }!
+        try connection.start(transfer, tag: tag, name: path)
     }
 
-    /// Arms a one-shot poll for each direction libnbd waits on and no poll covers yet.
+    /// Polls are tagged with their connection and direction: index `2 * connection + (reading ? 0 : 1)`.
     public func prepareWait(ring: IOURing, eventKind: UInt8) throws(MigrationError) {
-        guard !commands.isEmpty, pollFailure == nil else { return }
-        let direction = nbd_aio_get_direction(connection)
-        let descriptor = nbd_aio_get_fd(connection)
-        guard descriptor >= 0 else { return }
-        do {
-            if direction & UInt32(LIBNBD_AIO_DIRECTION_READ) != 0 && !readPollArmed {
-                try ring.nextSubmission().preparePoll(fd: descriptor, events: UInt32(POLLIN), UserData(kind: eventKind, index: 0))
-                readPollArmed = true
-            }
-            if direction & UInt32(LIBNBD_AIO_DIRECTION_WRITE) != 0 && !writePollArmed {
-                try ring.nextSubmission().preparePoll(fd: descriptor, events: UInt32(POLLOUT), UserData(kind: eventKind, index: 1))
-                writePollArmed = true
-            }
-        } catch { throw .system(error) }
+        for (index, connection) in connections.enumerated() {
+            try connection.armPolls(ring) { reading in UserData(kind: eventKind, index: UInt32(2 * index + (reading ? 0 : 1))) }
+        }
     }
 
-    /// A poll fired: tell libnbd, if it still waits for that direction (a
-    /// poll armed earlier may report what libnbd no longer wants).
     public func handle(_ completion: Completion) {
-        let reading = completion.tag.index == 0
-        if reading { readPollArmed = false } else { writePollArmed = false }
-        guard completion.result > 0 else {
-            if completion.result < 0 && completion.result != -ECANCELED { pollFailure = -completion.result }
-            return
-        }
-        let events = Int16(truncatingIfNeeded: completion.result)
-        let direction = nbd_aio_get_direction(connection)
-        let trouble = events & Int16(POLLERR | POLLHUP) != 0
-        var notified: Int32 = 0
-        if reading, events & Int16(POLLIN) != 0 || trouble, direction & UInt32(LIBNBD_AIO_DIRECTION_READ) != 0 {
-            notified = nbd_aio_notify_read(connection)
-        } else if !reading, events & Int16(POLLOUT) != 0 || trouble, direction & UInt32(LIBNBD_AIO_DIRECTION_WRITE) != 0 {
-            notified = nbd_aio_notify_write(connection)
-        }
-        if notified < 0 && lostReason == nil { lostReason = libnbdError() }
+        let index = Int(completion.tag.index)
+        guard index / 2 < connections.count else { return }
+        connections[index / 2].pollFired(reading: index % 2 == 0, result: completion.result)
     }
 
-    /// Retires finished commands. When the connection died (the server
-    /// went away), every command still in flight fails with `ENOTCONN`.
     public func reap(_ deliver: (UserData, Int32) -> Void) {
-        guard !commands.isEmpty else { return }
-        while true {
-            let cookie = nbd_aio_peek_command_completed(connection)
-            guard cookie > 0 else { break }
-            let succeeded = nbd_aio_command_completed(connection, UInt64(cookie)) == 1
-            let errno = succeeded ? 0 : libnbdErrno()
-            guard let command = commands.removeValue(forKey: cookie) else { continue }
-            deliver(command.tag, succeeded ? command.count : -errno)
-        }
-        guard connectionLost, !commands.isEmpty else { return }
-        let failed = commands
-        commands.removeAll()
-        for command in failed.values { deliver(command.tag, -(pollFailure ?? ENOTCONN)) }
+        for connection in connections { connection.reap(deliver) }
     }
 
-    private var connectionLost: Bool {
-        nbd_aio_is_dead(connection) == 1 || nbd_aio_is_closed(connection) == 1 || pollFailure != nil
-    }
-
+    /// Flushes every connection: with multi-conn one would do, but a
+    /// flush of an idle connection costs one round trip.
     public func makeDurable() throws(MigrationError) {
         guard canFlush else { return }
-        guard nbd_flush(connection, 0) == 0 else {
+        for connection in connections where nbd_flush(connection.handle, 0) != 0 {
             throw .io("flush \(path) (\(libnbdError()))", SystemError("nbd_flush", errno: libnbdErrno()))
         }
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(MigrationError) {
-        guard nbd_pread(connection, buffer.baseAddress!, buffer.count, offset, 0) == 0 else {
+        guard nbd_pread(connections[0].handle, buffer.baseAddress!, buffer.count, offset, 0) == 0 else {
             throw .io("read \(path) at byte \(offset) (\(libnbdError()))", SystemError("nbd_pread", errno: libnbdErrno()))
         }
     }
-}
-
-/// libnbd's message for the calling thread's last failed call.
-private func libnbdError() -> String {
-    nbd_get_error().map { String(cString: $0) } ?? "unknown libnbd error"
-}
-
-/// libnbd's errno for the last failed call; EIO when it has none.
-private func libnbdErrno() -> Int32 {
-    let errno = nbd_get_errno()
-    return errno > 0 ? errno : EIO
 }
