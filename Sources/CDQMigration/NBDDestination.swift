@@ -37,6 +37,9 @@ public final class NBDDestination {
 
     /// How long connecting and the NBD handshake may take.
     public static let defaultConnectTimeoutNanoseconds: UInt64 = 10_000_000_000
+    /// How long the server may leave sent data unacknowledged before the
+    /// connection counts as lost (TCP only).
+    public static let defaultUnacknowledgedMilliseconds: UInt32 = 30_000
 
     /// True for the URI schemes libnbd connects to (`nbd`, `nbds`, `nbd+unix`, ...).
     public static func isURI(_ name: String) -> Bool {
@@ -49,9 +52,13 @@ public final class NBDDestination {
     /// `connections` connections when the server allows multi-conn.
     public init(
         uri: String, byteCount: UInt64, connections wanted: Int = 4,
-        connectTimeoutNanoseconds: UInt64 = NBDDestination.defaultConnectTimeoutNanoseconds
+        connectTimeoutNanoseconds: UInt64 = NBDDestination.defaultConnectTimeoutNanoseconds,
+        unacknowledgedMilliseconds: UInt32 = NBDDestination.defaultUnacknowledgedMilliseconds
     ) throws(MigrationError) {
-        let first = try NBDConnection(uri: uri, timeoutNanoseconds: connectTimeoutNanoseconds)
+        let connect = { () throws(MigrationError) in
+            try NBDConnection(uri: uri, timeoutNanoseconds: connectTimeoutNanoseconds, unacknowledgedMilliseconds: unacknowledgedMilliseconds)
+        }
+        let first = try connect()
         let size = nbd_get_size(first.handle)
         if size < 0 { throw .configuration("cannot read the size of the NBD export \(uri): \(libnbdError())") }
         if UInt64(size) < byteCount { throw .configuration("the NBD export \(uri) holds \(size) bytes, fewer than the namespace's \(byteCount)") }
@@ -59,7 +66,7 @@ public final class NBDDestination {
         var connections = [first]
         if nbd_can_multi_conn(first.handle) == 1 {
             while connections.count < wanted {
-                connections.append(try NBDConnection(uri: uri, timeoutNanoseconds: connectTimeoutNanoseconds))
+                connections.append(try connect())
             }
         }
         self.connections = connections

@@ -91,4 +91,43 @@ struct NBDMigrationTests {
         #expect(controller.queueSnapshot == nil, "the queue was deleted")
         #expect(migration.subsystem.queueIDs.isEmpty)
     }
+
+    /// The far host vanishes during the bulk copy (its link goes down: no
+    /// reset, no acknowledgements): the connection counts as lost once sent
+    /// data stays unacknowledged past the bound, and the source is put back.
+    @Test func aHostThatVanishesMidCopyFailsTheMigrationInsteadOfHangingIt() throws {
+        let namespace: NetworkNamespace
+        switch NetworkNamespace.create(index: 1) {
+        case .success(let made): namespace = made
+        case .failure(let reason):
+            print("SKIPPED: a vanishing host needs a network namespace, which cannot be created here: \(reason)")
+            return
+        }
+        defer { namespace.remove() }
+        let directory = TemporaryDirectory()
+        let served = servedFile(directory)
+        let server = try NBDServer(serving: served, on: .tcp(address: namespace.remoteAddress, port: 10809, namespace: namespace.name))
+        defer { server.stop() }
+        var setup = SimulatedMigrationSetup(namespaceBytes: Self.bytes, directory: directory.path)
+        setup.writers = 1
+        setup.writesPerSecond = 1000
+        let migration = try SimulatedMigration(setup)
+        let destination = try NBDDestination(uri: server.uri, byteCount: Self.bytes, unacknowledgedMilliseconds: 1000)
+        let migrator = try Migrator(controller: migration.source, sourcePath: migration.sourcePath, destination: destination,
+                                    lbaSize: setup.lbaSize, capacity: migration.capacity)
+        var cut = false
+        #expect {
+            _ = try migrator.run { progress in
+                guard progress.phase == .bulk, !cut else { return }
+                cut = true
+                try? namespace.cutOff()
+            }
+        } throws: { error in
+            guard let error = error as? MigrationError, case .abandoned(.io(let place, _), let undone) = error else { return false }
+            return place.contains(server.uri) && undone.contains("logging stopped and the queue deleted")
+        }
+        #expect(cut)
+        #expect(!migration.controller.isSuspended)
+        #expect(migration.subsystem.queueIDs.isEmpty)
+    }
 }

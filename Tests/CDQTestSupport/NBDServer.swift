@@ -116,9 +116,7 @@ public func runCommand(_ command: [String], timeoutSeconds: Double = 20) throws 
     process.standardOutput = out
     process.standardError = err
     try process.run()
-    let pid = process.processIdentifier
-    let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
-    DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds, execute: watchdog)
+    let watchdog = Watchdog(process, timeoutSeconds: timeoutSeconds)
     defer { watchdog.cancel() }
     let output = out.fileHandleForReading.readDataToEndOfFile()
     let errors = err.fileHandleForReading.readDataToEndOfFile()

@@ -13,6 +13,7 @@ public final class NetworkNamespace {
     public let localAddress: String
     public let remoteAddress: String
     private let hostLink: String
+    private let farLink: String
     private var removed = false
 
     /// Names carry the creating process's id, so a namespace left by a
@@ -26,7 +27,7 @@ public final class NetworkNamespace {
         // Interface names are at most 15 bytes.
         let host = "cdqh\(pid % 100_000)x\(index)", far = "cdqn\(pid % 100_000)x\(index)"
         let subnet = "10.77.\((pid * 4 + index) % 250 + 1)"
-        let namespace = NetworkNamespace(name: name, local: "\(subnet).1", remote: "\(subnet).2", hostLink: host)
+        let namespace = NetworkNamespace(name: name, local: "\(subnet).1", remote: "\(subnet).2", hostLink: host, farLink: far)
         let ip = "/usr/sbin/ip"
         do {
             try runCommand([ip, "netns", "add", name])
@@ -44,11 +45,18 @@ public final class NetworkNamespace {
         return .success(namespace)
     }
 
-    private init(name: String, local: String, remote: String, hostLink: String) {
+    private init(name: String, local: String, remote: String, hostLink: String, farLink: String) {
         self.name = name
         localAddress = local
         remoteAddress = remote
         self.hostLink = hostLink
+        self.farLink = farLink
+    }
+
+    /// Takes the far end's link down: the far host vanishes from the
+    /// network without a word (no reset, no more acknowledgements).
+    public func cutOff() throws {
+        try runCommand(["/usr/sbin/ip", "netns", "exec", name, "/usr/sbin/ip", "link", "set", farLink, "down"])
     }
 
     deinit { remove() }
@@ -61,8 +69,20 @@ public final class NetworkNamespace {
         try? runCommand(["/usr/sbin/ip", "netns", "del", name])
     }
 
-    /// Deletes namespaces of this prefix whose process is gone.
+    /// Deletes namespaces of this prefix, and host ends of veth pairs,
+    /// whose process is gone (killed before it could clean up; a namespace
+    /// whose name is gone can outlive it for a while, and its pair with it).
     static func removeAbandoned() {
+        if let links = try? runCommand(["/usr/sbin/ip", "-o", "link", "show"]) {
+            for line in links.split(separator: "\n") {
+                let fields = line.split(separator: " ")
+                guard fields.count > 1 else { continue }
+                let link = String(fields[1].split(separator: "@").first ?? "").replacingOccurrences(of: ":", with: "")
+                guard link.hasPrefix("cdqh"), let pid = Int32(link.dropFirst(4).split(separator: "x").first ?? ""),
+                      kill(pid, 0) != 0 else { continue }
+                try? runCommand(["/usr/sbin/ip", "link", "del", link])
+            }
+        }
         guard let list = try? runCommand(["/usr/sbin/ip", "netns", "list"]) else { return }
         for line in list.split(separator: "\n") {
             let name = String(line.split(separator: " ").first ?? "")
