@@ -53,7 +53,9 @@ public final class KernelQueueBackend: QueueBackend, @unchecked Sendable {
             cdqid = try CDQIoctl.create(controller: controller, memory: memory.buffer, cntlid: cntlid, mos: 0,
                                         eventFD: eventFD.fileDescriptor, call: call)
         } catch {
-            throw .create(Self.explain(error, path: controller.path, cntlid: cntlid), errno: Self.errno(of: error))
+            let why = Self.explain(error, path: controller.path, cntlid: cntlid)
+            if let status = error.nvmeStatus { throw .refused(why, status) }
+            throw .create(why, errno: Self.errno(of: error))
         }
         created.record(cdqid)
         return cdqid
@@ -64,6 +66,7 @@ public final class KernelQueueBackend: QueueBackend, @unchecked Sendable {
             do throws(CDQIoctlError) {
                 try CDQIoctl.delete(controller: controller, cdqid: cdqid, call: call)
             } catch {
+                if let status = error.nvmeStatus { throw .refused("\(controller.path): Delete CDQ \(cdqid): \(status)", status) }
                 throw .delete(cdqid, error.description)
             }
         }

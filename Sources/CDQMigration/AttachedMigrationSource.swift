@@ -31,18 +31,18 @@ public final class AttachedMigrationSource: MigrationController {
             queue = try AttachedQueue(engine: engine, backend: backend, consumer: consumer, cntlid: cntlid,
                                       entries: entries, startLogging: false)
         } catch {
-            throw .controller("attaching controller \(cntlid)'s queue on \(backend.name): \(error)")
+            throw Self.failure("attaching controller \(cntlid)'s queue on \(backend.name): \(error)", error)
         }
     }
 
     public func startLogging() throws(MigrationError) {
-        do { try queue.startLogging() } catch { throw .controller("\(error) (CDQ \(cdqid))") }
+        do { try queue.startLogging() } catch { throw Self.failure("\(error) (CDQ \(cdqid))", error) }
         logging = true
     }
 
     public func suspend() throws(MigrationError) {
         do { try queue.suspend() } catch {
-            throw .controller("Migration Send suspend of controller \(cntlid) was rejected: \(Self.reason(error))")
+            throw Self.failure("Migration Send suspend of controller \(cntlid) was rejected: \(Self.reason(error))", error)
         }
         suspended = true
     }
@@ -80,6 +80,12 @@ public final class AttachedMigrationSource: MigrationController {
             catch { done.append("the queue deleted (\(error))") }
         }
         return done.joined(separator: ", ")
+    }
+
+    /// `.refused` with the controller's status when it refused the step,
+    /// so the status reaches the caller typed; `.controller` otherwise.
+    static func failure(_ text: String, _ error: QueueLifecycleError) -> MigrationError {
+        error.nvmeStatus.map { .refused(text, $0) } ?? .controller(text)
     }
 
     /// An NVMe status by name rather than the step's whole description.

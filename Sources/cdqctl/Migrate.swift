@@ -47,6 +47,7 @@ struct Migrate: ParsableCommand {
     @Flag(help: "First time a plain sequential copy of the source (same load), to compare the bulk copy with.")
     var compareSequential = false
     @Flag(help: "Print one JSON object instead of text.") var json = false
+    @Option(help: SimulatedRefusal.help) var simulatedRefusal: SimulatedRefusal?
 
     func validate() throws {
         if simulate && device != nil { throw ValidationError("give a device or --simulate, not both") }
@@ -58,6 +59,9 @@ struct Migrate: ParsableCommand {
         guard writeRate.isFinite && writeRate > 0 else { throw ValidationError("--write-rate must be a positive number") }
         guard namespaceSize > 0 && namespaceSize % 512 == 0 else {
             throw ValidationError("--namespace-size must be a positive multiple of 512 bytes")
+        }
+        if simulatedRefusal == .createCDQ || (simulatedRefusal != nil && !simulate) {
+            throw ValidationError("--simulated-refusal is track-send or migration-send, with --simulate")
         }
         guard maxRounds >= 0 else { throw ValidationError("--max-rounds must not be negative") }
         guard (2...65_536).contains(queueEntries) else { throw ValidationError("--queue-entries must be 2...65536") }
@@ -81,6 +85,7 @@ struct Migrate: ParsableCommand {
             throw MigrationError.system(SystemError("mkdtemp", errno: currentErrno()))
         }
         let migration = try SimulatedMigration(setup(directory.path))
+        simulatedRefusal?.arm(migration.subsystem.faults)
         try migration.startWriters()
         let sequential = compareSequential ? try sequentialBaseline(from: migration.sourcePath, bytes: namespaceSize) : nil
         let display = ProgressDisplay(toStandardError: json)
