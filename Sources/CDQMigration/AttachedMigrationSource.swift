@@ -53,6 +53,22 @@ public final class AttachedMigrationSource: MigrationController {
         try? queue.detach()
     }
 
+    public func isSuspended() throws(MigrationError) -> Bool {
+        let state = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.stateReadBytes, alignment: 4096)
+        defer { state.deallocate() }
+        state.initializeMemory(as: UInt8.self, repeating: 0)
+        do { try queue.receiveControllerState(into: state) } catch {
+            if case .admin(_, .nvme(let status)) = error, status.matches(.controllerNotSuspended) { return false }
+            throw Self.failure("Migration Receive of controller \(cntlid) failed, so it cannot be confirmed suspended: "
+                + Self.reason(error), error)
+        }
+        return ControllerStateHeader(buffer: UnsafeRawBufferPointer(state))?.isSuspended ?? false
+    }
+
+    /// One page of controller state: the header is all that is read, but
+    /// a controller may not accept transfers smaller than a page.
+    static let stateReadBytes = 4096
+
     /// Lets go of the queue if still attached (logging stopped first),
     /// without resuming anything: for tearing down after a migration.
     public func release() {

@@ -100,7 +100,9 @@ public final class Migrator: @unchecked Sendable {
             try checkCancelled()
             let suspendStart = MonotonicClock.nanoseconds()
             try controller.suspend()
+            try confirmSuspended("before the final copy")
             try finalCopy()
+            try confirmSuspended("after the final copy")
             report.downtimeNanoseconds = MonotonicClock.nanoseconds() - suspendStart
             // A destination that differs is no migration: the source resumes.
             if configuration.verify { try verify() }
@@ -192,6 +194,14 @@ public final class Migrator: @unchecked Sendable {
         report.finalBytes = try copy(byteRanges(takeRound()), phase: .suspended)
         report.recopiedBytes += report.finalBytes
         try copier.destination.synchronize()
+    }
+
+    /// The final copy is a snapshot only while the controller stays
+    /// suspended; if it says otherwise the copy may have missed writes.
+    private func confirmSuspended(_ when: String) throws(MigrationError) {
+        guard try controller.isSuspended() else {
+            throw .controller(SuspendedSnapshot.notSuspended(when: when))
+        }
     }
 
     private func verify() throws(MigrationError) {
