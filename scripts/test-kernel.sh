@@ -263,6 +263,8 @@ run_cli_checks() {
     /bin/cdqctl migrate /dev/nvme0 --cntlid 1 --source /dev/nvme0n1 --destination /tmp/migrated.img
   cli_check cli-migrate-source-on-migratable nonzero "/dev/nvme0n1 is read through nvme0, CNTLID 0: the controller being migrated" \
     /bin/cdqctl migrate /dev/nvme0 --cntlid 0 --source /dev/nvme0n1 --destination /tmp/migrated.img
+  cli_check cli-cleanup-nothing-left zero '"deleted":[]' \
+    /bin/cdqctl cleanup /dev/nvme0 --json
   cli_check cli-watch-simulated zero "changes, 0 overflows" \
     /bin/cdqctl watch --simulate --cntlid 1 --seconds 1 --write-rate 50
 }

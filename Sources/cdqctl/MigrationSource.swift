@@ -11,9 +11,9 @@ struct MigrationSource {
     let geometry: NamespaceGeometry
 
     init(managing path: String, nsid: UInt32, cntlid: UInt16, source: String, sysfs: SysfsTopology = SysfsTopology()) throws {
+        let admin = try openAdmin(path)
         let measured = try SourceGeometry.read(source)
         let sourceControllers = measured.device.map { sysfs.controllers(ofBlockDevice: $0.major, $0.minor) } ?? []
-        let admin = try openAdmin(path)
         let managing = sysfs.controller(of: admin.device)
         try SourcePlacement.check(source: source, sourceControllers: sourceControllers, managing: managing, migratable: cntlid)
         geometry = try NamespaceGeometry.reconcile(source: measured, identified: try Self.identify(admin, nsid: nsid))

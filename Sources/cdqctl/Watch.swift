@@ -1,5 +1,6 @@
 import ArgumentParser
 import CDQEngine
+import CDQKernel
 import CDQUring
 
 /// `cdqctl watch`: the engine end to end on one queue. Creates a CDQ for a
@@ -55,6 +56,7 @@ struct Watch: ParsableCommand {
             let consumer = try Consumer(capacity: 8192)
             let queue = try AttachedQueue(engine: engine, backend: target.backend, consumer: consumer, cntlid: cntlid, entries: entries)
             note("watching \(target.backend.name) CNTLID \(cntlid): CDQID \(queue.cdqid), \(queue.entryCount) entries; \(queue.memory.reason)")
+            if let problem = (target.backend as? KernelQueueBackend)?.recordProblem { note(problem) }
             var stream = EntryStream(json: json, consumer: consumer)
             try target.startWriters()
             let stoppedBy = watch(&stream, engine: engine, queue: queue, signals: &signals)
