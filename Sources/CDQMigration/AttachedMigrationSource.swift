@@ -59,8 +59,10 @@ public final class AttachedMigrationSource: MigrationController {
         state.initializeMemory(as: UInt8.self, repeating: 0)
         do { try queue.receiveControllerState(into: state) } catch {
             if case .admin(_, .nvme(let status)) = error, status.matches(.controllerNotSuspended) { return false }
+            // The TP4159 emulation answers an unknown CNTLID with Invalid Controller Data Queue (§6b).
+            let unknown = error.nvmeStatus?.matches(.invalidControllerDataQueue) == true ? " (an unknown CNTLID?)" : ""
             throw Self.failure("Migration Receive of controller \(cntlid) failed, so it cannot be confirmed suspended: "
-                + Self.reason(error), error)
+                + Self.reason(error) + unknown, error)
         }
         return ControllerStateHeader(buffer: UnsafeRawBufferPointer(state))?.isSuspended ?? false
     }

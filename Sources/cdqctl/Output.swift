@@ -89,3 +89,11 @@ func withPageAligned<T>(_ count: Int, _ body: (UnsafeMutableRawBufferPointer) th
 }
 
 func hex<T: BinaryInteger>(_ value: T) -> String { "0x" + String(value, radix: 16) }
+
+/// A controller's refusal with what it means for this command, the status
+/// kept typed so the exit status and JSON fields stay those of a refusal.
+struct ExplainedRefusal: Error, CarriesNVMeStatus, CustomStringConvertible {
+    let description: String
+    let status: NVMeStatus
+    var nvmeStatus: NVMeStatus? { status }
+}
