@@ -131,11 +131,6 @@ public struct QueueRecordStore: Sendable {
         let copy = dup(directory)
         guard copy >= 0, let handle = fdopendir(copy) else { return [] }
         defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
+        return entryNames(handle)
     }
 }

@@ -64,13 +64,18 @@ public struct SysfsTopology: Sendable {
     private func entries(of directory: String) -> [String] {
         guard let handle = opendir(directory) else { return [] }
         defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
+        return entryNames(handle)
     }
+}
+
+/// The names in an open directory, `.` and `..` left out, sorted.
+func entryNames(_ handle: OpaquePointer) -> [String] {
+    var names: [String] = []
+    while let entry = readdir(handle) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names.sorted()
 }
 
 /// A sysfs attribute's text without surrounding white space (at most 4 KiB), nil if unreadable.

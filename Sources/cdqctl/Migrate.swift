@@ -110,6 +110,7 @@ struct Migrate: ParsableCommand {
         let controller = try AttachedMigrationSource(engine: engine, backend: backend, cntlid: cntlid!, nsid: nsid, entries: queueEntries)
         defer { controller.release() }
         note("CDQID \(controller.cdqid) on \(path), \(controller.queue.entryCount) entries; \(controller.queue.memory.reason)", verb: "migrate")
+        if let problem = backend.recordProblem { note(problem, verb: "migrate") }
         let sequential = compareSequential ? try sequentialBaseline(from: source!, bytes: geometry.bytes) : nil
         let migrator = try Migrator(controller: controller, sourcePath: source!, destinationPath: destination,
                                     lbaSize: geometry.lbaSize, capacity: geometry.blocks, configuration: configuration())
