@@ -191,7 +191,11 @@ public final class Migrator: @unchecked Sendable {
             map.markEverythingDirty()
         }
         controller.detachAfterSuspend()
-        report.finalBytes = try copy(byteRanges(takeRound()), phase: .suspended)
+        let ranges = byteRanges(takeRound())
+        do throws(MigrationError) { report.finalBytes = try copy(ranges, phase: .suspended) } catch {
+            guard case .io(let place, let system) = error else { throw error }
+            throw MigrationError.io(place + SuspendedSnapshot.whileSuspended, system)
+        }
         report.recopiedBytes += report.finalBytes
         try copier.destination.synchronize()
     }

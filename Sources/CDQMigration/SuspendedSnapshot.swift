@@ -10,4 +10,10 @@ enum SuspendedSnapshot {
             + "that times out makes the kernel reset it, which resumes it: read the source through another controller "
             + "(docs/real-hardware.md)"
     }
+
+    /// Added to a read or write failure of the final copy: on a real device
+    /// the usual cause is a source read through the suspended controller
+    /// that timed out.
+    static let whileSuspended = " while the controller was suspended (a read through a suspended controller hangs until "
+        + "the kernel times it out: --source must reach the namespace through another controller)"
 }
