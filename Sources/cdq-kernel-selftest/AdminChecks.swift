@@ -148,7 +148,7 @@ struct AdminChecks {
         do {
             let id = try backend.createQueue(memory: memory, cntlid: environment.cntlid, eventFD: try EventFD())
             try? backend.deleteQueue(id)
-            if !backend.createdQueues.isEmpty { KeptAlive.forever(memory) }
+            if !backend.createdQueues.isEmpty { KeptMemory.keep(memory) }
             throw Failure("NVME_IOCTL_CDQ created CDQID \(id) on a kernel detected without it")
         } catch QueueLifecycleError.create(let text, _) where text.hasSuffix(CDQIoctlError.kernelLacksIoctl.description) {
             return
@@ -164,7 +164,7 @@ struct AdminChecks {
             let id = try backend.createQueue(memory: memory, cntlid: environment.cntlid, eventFD: try EventFD())
             print("info NVME_IOCTL_CDQ created CDQID \(id) (\(memory.reason))")
             do { try backend.deleteQueue(id) } catch {
-                KeptAlive.forever(memory)
+                KeptMemory.keep(memory)
                 throw error
             }
             try require(environment.controllerHasCDQs, "a controller detected without CDQs created CDQID \(id)")
