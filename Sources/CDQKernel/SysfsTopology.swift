@@ -40,6 +40,11 @@ public struct SysfsTopology: Sendable {
         return entries(of: "\(node)/multipath").compactMap { controller(at: "\(node)/multipath/\($0)/device") }
     }
 
+    /// The NSID of the NVMe namespace block device `major:minor`, if it is one.
+    public func namespaceID(ofBlockDevice major: UInt, _ minor: UInt) -> UInt32? {
+        readAttribute("\(root)/dev/block/\(major):\(minor)/nsid").flatMap { UInt32($0) }
+    }
+
     /// The controller of the character device `major:minor` (`/dev/nvmeN`).
     public func controller(ofCharacterDevice major: UInt, _ minor: UInt) -> SysfsController? {
         controller(at: "\(root)/dev/char/\(major):\(minor)")

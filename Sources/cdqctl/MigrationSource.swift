@@ -16,7 +16,21 @@ struct MigrationSource {
         let sourceControllers = measured.device.map { sysfs.controllers(ofBlockDevice: $0.major, $0.minor) } ?? []
         let managing = sysfs.controller(of: admin.device)
         try SourcePlacement.check(source: source, sourceControllers: sourceControllers, managing: managing, migratable: cntlid)
-        geometry = try NamespaceGeometry.reconcile(source: measured, identified: try Self.identify(admin, nsid: nsid))
+        let identified = try Self.identify(admin, nsid: nsid)
+            ?? Self.identifyThroughSourceController(measured, sourceControllers, sysfs)
+        geometry = try NamespaceGeometry.reconcile(source: measured, identified: identified)
+    }
+
+    /// When the managing controller does not have the namespace: Identify
+    /// Namespace on the controller the source is read through (sysfs names
+    /// it and the NSID there), which has it attached by definition.
+    static func identifyThroughSourceController(
+        _ source: SourceGeometry, _ controllers: [SysfsController], _ sysfs: SysfsTopology
+    ) -> IdentifiedGeometry? {
+        guard let device = source.device, let controller = controllers.first,
+              let nsid = sysfs.namespaceID(ofBlockDevice: device.major, device.minor),
+              let admin = try? openAdmin("/dev/\(controller.name)") else { return nil }
+        return try? identify(admin, nsid: nsid)
     }
 
     /// Identify Namespace on the managing controller; nil when it does not

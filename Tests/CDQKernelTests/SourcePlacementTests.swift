@@ -24,6 +24,7 @@ import Glibc
         tree.link("dev/char/242:0", to: "devices/nvme0")
         tree.link("devices/nvme1/nvme1n1/device", to: "devices/nvme1")
         tree.link("dev/block/259:1", to: "devices/nvme1/nvme1n1")
+        tree.file("devices/nvme1/nvme1n1/nsid", "1\n")
         tree.link("devices/nvme3/nvme3n1/device", to: "devices/nvme3")
         tree.link("dev/block/259:3", to: "devices/nvme3/nvme3n1")
         tree.file("devices/subsys/subsysnqn", "nqn.a\n")
@@ -43,6 +44,8 @@ import Glibc
         #expect(sysfs.controllers(ofBlockDevice: 259, 2).map(\.cntlid) == [0, 2], "every path of a multipath namespace")
         #expect(sysfs.controllers(ofBlockDevice: 8, 0).isEmpty, "not an NVMe namespace")
         #expect(sysfs.controller(ofCharacterDevice: 242, 0)?.name == "nvme0")
+        #expect(sysfs.namespaceID(ofBlockDevice: 259, 1) == 1)
+        #expect(sysfs.namespaceID(ofBlockDevice: 8, 0) == nil)
     }
 
     @Test func aSourceReadThroughTheMigratableControllerIsRefused() {
