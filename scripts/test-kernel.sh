@@ -255,8 +255,16 @@ run_cli_checks() {
     /bin/cdqctl identify /dev/does-not-exist
   cli_check cli-watch-without-rfc nonzero "this kernel has no NVME_IOCTL_CDQ (the CDQ RFC)" \
     /bin/cdqctl watch /dev/nvme0 --cntlid 0
+  cli_check cli-create-cdq-exit-status-json nonzero '"status_name":"Invalid Command Opcode"' \
+    /bin/cdqctl create-cdq /dev/nvme0 --cntlid 0 --json
   cli_check cli-migrate-without-rfc nonzero "this kernel has no NVME_IOCTL_CDQ (the CDQ RFC)" \
+    /bin/cdqctl migrate /dev/nvme0 --cntlid 1 --source /dev/nvme0n1 --destination /tmp/migrated.img
+  cli_check cli-migrate-geometry-from-source nonzero "agreeing with Identify Namespace on /dev/nvme0" \
+    /bin/cdqctl migrate /dev/nvme0 --cntlid 1 --source /dev/nvme0n1 --destination /tmp/migrated.img
+  cli_check cli-migrate-source-on-migratable nonzero "/dev/nvme0n1 is read through nvme0, CNTLID 0: the controller being migrated" \
     /bin/cdqctl migrate /dev/nvme0 --cntlid 0 --source /dev/nvme0n1 --destination /tmp/migrated.img
+  cli_check cli-cleanup-nothing-left zero '"deleted":[]' \
+    /bin/cdqctl cleanup /dev/nvme0 --json
   cli_check cli-watch-simulated zero "changes, 0 overflows" \
     /bin/cdqctl watch --simulate --cntlid 1 --seconds 1 --write-rate 50
 }

@@ -65,3 +65,10 @@ public enum AdminCommandError: Error, Sendable, Equatable, CustomStringConvertib
         }
     }
 }
+
+extension AdminCommandError: CarriesNVMeStatus {
+    public var nvmeStatus: NVMeStatus? {
+        if case .nvme(let status) = self { return status }
+        return nil
+    }
+}

@@ -1,3 +1,4 @@
+import CDQNVMe
 import CDQUring
 
 /// A controller that can host CDQs for the engine: the kernel's
@@ -62,6 +63,10 @@ public enum QueueLifecycleError: Error, Sendable, Equatable, CustomStringConvert
     /// NVME_IOCTL_CDQ; EOPNOTSUPP: the controller has no CDQs; ENOENT,
     /// EACCES, ENODEV: the device; EIO: any other NVMe status).
     case create(String, errno: Int32)
+    /// The controller refused Create or Delete CDQ: the explanation (which
+    /// command, which controller) and the status it answered with, kept
+    /// typed so callers can act on it (the CLI exits 1 and prints it).
+    case refused(String, NVMeStatus)
     /// A CDQID this backend never created (deleting it could crash the RFC kernel).
     case unknownQueue(UInt16)
     case delete(UInt16, String)
@@ -78,12 +83,23 @@ public enum QueueLifecycleError: Error, Sendable, Equatable, CustomStringConvert
         case .memory(let error): "queue memory: \(error)"
         case .eventFD(let error): "eventfd: \(error)"
         case .create(let why, _): why
+        case .refused(let why, _): why
         case .unknownQueue(let cdqid): "CDQID \(cdqid) was not created here; refusing to delete it"
         case .delete(let cdqid, let why): "deleting CDQID \(cdqid): \(why)"
         case .engine(let error): error.description
         case .admin(let step, let error): "\(step): \(error)"
         case .lastEntryMissing(let step): "\(step): the LAST entry did not arrive in time"
         case .injected(let step): "injected failure after \(step)"
+        }
+    }
+}
+
+extension QueueLifecycleError: CarriesNVMeStatus {
+    public var nvmeStatus: NVMeStatus? {
+        switch self {
+        case .refused(_, let status): status
+        case .admin(_, let error): error.nvmeStatus
+        default: nil
         }
     }
 }

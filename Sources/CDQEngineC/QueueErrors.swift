@@ -23,6 +23,8 @@ enum Errno {
         case .memory(.badEntryCount): CAPIError(EINVAL, error.description)
         case .memory(.map(_, let system)), .eventFD(let system): CAPIError(system.errno, error.description)
         case .create(_, let errno): CAPIError(errno, error.description)
+        case .refused(_, let status) where status.matches(.invalidCommandOpcode): CAPIError(EOPNOTSUPP, error.description)
+        case .refused: CAPIError(EIO, error.description)
         case .delete, .unknownQueue, .injected: CAPIError(EIO, error.description)
         case .engine(let engine): of(engine)
         case .admin(_, .system(let system)): CAPIError(system.errno, error.description)

@@ -91,3 +91,10 @@ public enum CDQIoctlError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension CDQIoctlError: CarriesNVMeStatus {
+    public var nvmeStatus: NVMeStatus? {
+        if case .nvme(let status) = self { return status }
+        return nil
+    }
+}

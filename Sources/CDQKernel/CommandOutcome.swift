@@ -60,3 +60,10 @@ public enum PassthroughError: Error, Sendable, Equatable, CustomStringConvertibl
         }
     }
 }
+
+extension PassthroughError: CarriesNVMeStatus {
+    public var nvmeStatus: NVMeStatus? {
+        if case .nvme(let status) = self { return status }
+        return nil
+    }
+}

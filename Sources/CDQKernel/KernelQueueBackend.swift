@@ -17,6 +17,7 @@ public final class KernelQueueBackend: QueueBackend, @unchecked Sendable {
     public let transport: any AdminTransport
     private let created = CreatedQueueIDs()
     private let call: CDQIoctl.Call
+    private let recorder: QueueRecorder?
 
     /// Opens `path`, which must be an NVMe controller character device.
     public convenience init(path: String) throws(QueueLifecycleError) {
@@ -27,17 +28,28 @@ public final class KernelQueueBackend: QueueBackend, @unchecked Sendable {
             case .notACharacterDevice, .notNVMe: throw .create(error.description, errno: ENODEV)
             }
         }
-        try self.init(controller: device, call: CDQIoctl.system)
+        try self.init(controller: device, call: CDQIoctl.system, records: QueueRecordStore(),
+                      identify: { try? ControllerIdentity.identify(device) })
     }
 
-    init(controller: NVMeCharacterDevice, call: @escaping CDQIoctl.Call) throws(QueueLifecycleError) {
+    /// `records`: where a record of each created queue is kept (nil: none),
+    /// tied to the controller `identify` names.
+    init(
+        controller: NVMeCharacterDevice, call: @escaping CDQIoctl.Call,
+        records: QueueRecordStore? = nil, identify: @escaping () -> ControllerIdentity? = { nil }
+    ) throws(QueueLifecycleError) {
         guard controller.kind == .controller else {
             throw .create(CDQIoctlError.notAController(controller.path).description, errno: ENODEV)
         }
         self.controller = controller
         self.call = call
+        recorder = records.map { QueueRecorder(store: $0, device: controller.path, identify: identify) }
         transport = KernelTransport(controller: controller)
     }
+
+    /// Why the record of a created queue could not be kept (then a SIGKILL
+    /// leaves a queue `cdqctl cleanup` cannot find); nil when all were kept.
+    public var recordProblem: String? { recorder?.problem }
 
     public var name: String { controller.path }
 
@@ -53,9 +65,14 @@ public final class KernelQueueBackend: QueueBackend, @unchecked Sendable {
             cdqid = try CDQIoctl.create(controller: controller, memory: memory.buffer, cntlid: cntlid, mos: 0,
                                         eventFD: eventFD.fileDescriptor, call: call)
         } catch {
-            throw .create(Self.explain(error, path: controller.path, cntlid: cntlid), errno: Self.errno(of: error))
+            let why = Self.explain(error, path: controller.path, cntlid: cntlid)
+            if let status = error.nvmeStatus {
+                throw .refused(recorder?.hint(cntlid: cntlid).map { "\(why); \($0)" } ?? why, status)
+            }
+            throw .create(why, errno: Self.errno(of: error))
         }
         created.record(cdqid)
+        recorder?.created(cdqid, cntlid: cntlid)
         return cdqid
     }
 
@@ -64,9 +81,11 @@ public final class KernelQueueBackend: QueueBackend, @unchecked Sendable {
             do throws(CDQIoctlError) {
                 try CDQIoctl.delete(controller: controller, cdqid: cdqid, call: call)
             } catch {
+                if let status = error.nvmeStatus { throw .refused("\(controller.path): Delete CDQ \(cdqid): \(status)", status) }
                 throw .delete(cdqid, error.description)
             }
         }
+        recorder?.deleted(cdqid)
     }
 
     /// The errno a refusal stands for (QueueLifecycleError.create).

@@ -31,18 +31,18 @@ public final class AttachedMigrationSource: MigrationController {
             queue = try AttachedQueue(engine: engine, backend: backend, consumer: consumer, cntlid: cntlid,
                                       entries: entries, startLogging: false)
         } catch {
-            throw .controller("attaching controller \(cntlid)'s queue on \(backend.name): \(error)")
+            throw Self.failure("attaching controller \(cntlid)'s queue on \(backend.name): \(error)", error)
         }
     }
 
     public func startLogging() throws(MigrationError) {
-        do { try queue.startLogging() } catch { throw .controller("\(error) (CDQ \(cdqid))") }
+        do { try queue.startLogging() } catch { throw Self.failure("\(error) (CDQ \(cdqid))", error) }
         logging = true
     }
 
     public func suspend() throws(MigrationError) {
         do { try queue.suspend() } catch {
-            throw .controller("Migration Send suspend of controller \(cntlid) was rejected: \(Self.reason(error))")
+            throw Self.failure("Migration Send suspend of controller \(cntlid) was rejected: \(Self.reason(error))", error)
         }
         suspended = true
     }
@@ -52,6 +52,24 @@ public final class AttachedMigrationSource: MigrationController {
         attached = false
         try? queue.detach()
     }
+
+    public func isSuspended() throws(MigrationError) -> Bool {
+        let state = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.stateReadBytes, alignment: 4096)
+        defer { state.deallocate() }
+        state.initializeMemory(as: UInt8.self, repeating: 0)
+        do { try queue.receiveControllerState(into: state) } catch {
+            if case .admin(_, .nvme(let status)) = error, status.matches(.controllerNotSuspended) { return false }
+            // The TP4159 emulation answers an unknown CNTLID with Invalid Controller Data Queue (§6b).
+            let unknown = error.nvmeStatus?.matches(.invalidControllerDataQueue) == true ? " (an unknown CNTLID?)" : ""
+            throw Self.failure("Migration Receive of controller \(cntlid) failed, so it cannot be confirmed suspended: "
+                + Self.reason(error) + unknown, error)
+        }
+        return ControllerStateHeader(buffer: UnsafeRawBufferPointer(state))?.isSuspended ?? false
+    }
+
+    /// One page of controller state: the header is all that is read, but
+    /// a controller may not accept transfers smaller than a page.
+    static let stateReadBytes = 4096
 
     /// Lets go of the queue if still attached (logging stopped first),
     /// without resuming anything: for tearing down after a migration.
@@ -80,6 +98,12 @@ public final class AttachedMigrationSource: MigrationController {
             catch { done.append("the queue deleted (\(error))") }
         }
         return done.joined(separator: ", ")
+    }
+
+    /// `.refused` with the controller's status when it refused the step,
+    /// so the status reaches the caller typed; `.controller` otherwise.
+    static func failure(_ text: String, _ error: QueueLifecycleError) -> MigrationError {
+        error.nvmeStatus.map { .refused(text, $0) } ?? .controller(text)
     }
 
     /// An NVMe status by name rather than the step's whole description.

@@ -7,7 +7,8 @@ import CDQNVMe
 ///
 /// The migrator calls these from one thread, in this order: `startLogging`,
 /// then `suspend` (and, once it read the LAST entry from `consumer`,
-/// `detachAfterSuspend`), or, when the migration fails before or after the
+/// `detachAfterSuspend`, with `isSuspended` before and after the final
+/// copy), or, when the migration fails before or after the
 /// suspend, `abandon`. `AttachedMigrationSource` implements it on any
 /// `QueueBackend`: the kernel's `/dev/nvmeN` or the simulator.
 public protocol MigrationController: AnyObject {
@@ -28,6 +29,13 @@ public protocol MigrationController: AnyObject {
     func suspend() throws(MigrationError)
     /// The LAST (suspended) entry was read: delete the queue.
     func detachAfterSuspend()
+    /// Whether the controller is suspended now, as it says itself
+    /// (Migration Receive, CSATTR bit 0; Controller Not Suspended counts as
+    /// no). Asked before and after the final copy: a controller that
+    /// resumed meanwhile (a kernel that reset it after a read through it
+    /// timed out, cdq-protocol.md §6b) was not frozen while it was copied.
+    /// Throws when the controller cannot be asked or does not answer.
+    func isSuspended() throws(MigrationError) -> Bool
     /// The migration failed: resume the controller if it was suspended,
     /// stop logging, delete the queue. The source keeps running as before.
     /// Returns what was done, for the error message.

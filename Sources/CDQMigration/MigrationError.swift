@@ -1,3 +1,4 @@
+import CDQNVMe
 import CDQUring
 
 #if canImport(Glibc)
@@ -17,6 +18,9 @@ public enum MigrationError: Error, Sendable, CustomStringConvertible {
     /// The controller refused a step (start logging, suspend); the text
     /// names the command, the status, and what was undone.
     case controller(String)
+    /// The controller answered a step with an error status: the text names
+    /// the command and what was undone, the status is kept as sent.
+    case refused(String, NVMeStatus)
     /// Source and destination differ after the copy.
     case verification(String)
     /// `Migrator.cancel()` was called (e.g. on Ctrl-C).
@@ -37,9 +41,22 @@ public enum MigrationError: Error, Sendable, CustomStringConvertible {
         case .system(let error): error.description
         case .io(let place, let error): "\(place): \(error.errnoName) (\(String(cString: strerror(error.errno))))"
         case .controller(let problem): problem
+        case .refused(let problem, _): problem
         case .verification(let problem): "verification failed: \(problem)"
         case .cancelled: "the migration was cancelled"
         case .abandoned(let cause, let undone): "\(cause); \(undone)"
+        }
+    }
+}
+
+extension MigrationError: CarriesNVMeStatus {
+    /// The controller's status when the migration (or the step whose
+    /// failure abandoned it) was refused by the controller.
+    public var nvmeStatus: NVMeStatus? {
+        switch self {
+        case .refused(_, let status): status
+        case .abandoned(let cause, _): cause.nvmeStatus
+        default: nil
         }
     }
 }

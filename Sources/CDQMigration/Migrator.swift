@@ -126,7 +126,9 @@ public final class Migrator: @unchecked Sendable {
             try checkCancelled()
             let suspendStart = MonotonicClock.nanoseconds()
             try controller.suspend()
+            try confirmSuspended("before the final copy")
             try finalCopy()
+            try confirmSuspended("after the final copy")
             report.downtimeNanoseconds = MonotonicClock.nanoseconds() - suspendStart
             // A destination that differs is no migration: the source resumes.
             if configuration.verify { try verify() }
@@ -215,9 +217,21 @@ public final class Migrator: @unchecked Sendable {
             map.markEverythingDirty()
         }
         controller.detachAfterSuspend()
-        report.finalBytes = try copy(byteRanges(takeRound()), phase: .suspended)
+        let ranges = byteRanges(takeRound())
+        do throws(MigrationError) { report.finalBytes = try copy(ranges, phase: .suspended) } catch {
+            guard case .io(let place, let system) = error else { throw error }
+            throw MigrationError.io(place + SuspendedSnapshot.whileSuspended, system)
+        }
         report.recopiedBytes += report.finalBytes
         try copier.destination.makeDurable()
+    }
+
+    /// The final copy is a snapshot only while the controller stays
+    /// suspended; if it says otherwise the copy may have missed writes.
+    private func confirmSuspended(_ when: String) throws(MigrationError) {
+        guard try controller.isSuspended() else {
+            throw .controller(SuspendedSnapshot.notSuspended(when: when))
+        }
     }
 
     private func verify() throws(MigrationError) {

@@ -128,15 +128,19 @@ extension NVMeCommand {
     ///
     /// CDW11[15:0] = CNTLID, CDW12/CDW13 = offset low/high, CDW15 = NUMD,
     /// 0's based: the builder takes a 1's based count and encodes count - 1.
+    /// `formatVersion` (the controller state version index, CSVI) travels
+    /// in MOS, CDW10[31:16], as nvme-cli's lm plugin sends it; 0 asks for
+    /// the first format the controller lists. Its place within MOS is an
+    /// assumption (protocol-choices.md).
     ///
     /// - Precondition: `numberOfDwords >= 1`.
     public static func migrationReceiveGetState(
-        cntlid: UInt16, offset: UInt64, numberOfDwords: UInt32
+        cntlid: UInt16, offset: UInt64, numberOfDwords: UInt32, formatVersion: UInt16 = 0
     ) -> NVMeCommand {
         precondition(numberOfDwords >= 1, "NUMD is 0's based: read at least one dword")
         return NVMeCommand(
             opcode: AdminOpcode.migrationReceive.rawValue,
-            cdw10: 0,
+            cdw10: UInt32(formatVersion) << 16,
             cdw11: UInt32(cntlid),
             cdw12: UInt32(truncatingIfNeeded: offset),
             cdw13: UInt32(truncatingIfNeeded: offset >> 32),

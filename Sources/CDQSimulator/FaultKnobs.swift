@@ -28,6 +28,7 @@ public final class FaultKnobs: @unchecked Sendable {
         var adminFailure = NVMeStatus.internalError
         var adminFailureOpcode: UInt8?
         var stallUntil: UInt64 = 0
+        var resumeAfterStateRead = false
         var statistics = FaultStatistics()
         /// Rung when a signal is delayed, so a sleeping controller thread
         /// recomputes when it must wake up.
@@ -71,6 +72,14 @@ public final class FaultKnobs: @unchecked Sendable {
     /// The controller thread processes no admin command for `nanoseconds`.
     public func stall(forNanoseconds nanoseconds: UInt64) {
         state.withLock { $0.stallUntil = MonotonicClock.nanoseconds() + nanoseconds }
+    }
+
+    /// The controller resumes itself right after answering the next
+    /// Migration Receive, as a kernel's reset does when a read through the
+    /// suspended controller timed out (cdq-protocol.md §6b): a migrator that
+    /// checks "suspended" before and after its final copy sees it change.
+    public func resumeAfterNextStateRead() {
+        state.withLock { $0.resumeAfterStateRead = true }
     }
 
     public var statistics: FaultStatistics { state.withLock { $0.statistics } }
@@ -125,6 +134,14 @@ public final class FaultKnobs: @unchecked Sendable {
             state.failNextAdmin -= 1
             state.statistics.adminCommandsFailed += 1
             return state.adminFailure
+        }
+    }
+
+    /// True once after `resumeAfterNextStateRead()`.
+    func takeResumeAfterStateRead() -> Bool {
+        state.withLock { state in
+            defer { state.resumeAfterStateRead = false }
+            return state.resumeAfterStateRead
         }
     }
 

@@ -92,6 +92,7 @@ extension SimulatedSubsystem {
         let target = UnsafeMutableRawBufferPointer(rebasing: data[0..<Int(length)])
         target.initializeMemory(as: UInt8.self, repeating: 0)
         target.copyBytes(from: slice)
+        if faults.takeResumeAfterStateRead() { controller.state.withLock { $0.suspended = false } }
         return .success
     }
 }

@@ -40,7 +40,7 @@ public final class SimulatedQueueBackend: QueueBackend, @unchecked Sendable {
                                        sizeInDwords: memory.entryCount * 8, prp1: 0),
             data: memory.buffer, tailPointerEventFD: eventFD.fileDescriptor))
         guard completion.status.isSuccess else {
-            throw .create("simulator: Create CDQ for CNTLID \(cntlid) failed: \(completion.status)", errno: EIO)
+            throw .refused("simulator: Create CDQ for CNTLID \(cntlid) failed: \(completion.status)", completion.status)
         }
         let cdqid = UInt16(truncatingIfNeeded: completion.dw0)
         created.record(cdqid)
@@ -50,7 +50,9 @@ public final class SimulatedQueueBackend: QueueBackend, @unchecked Sendable {
     public func deleteQueue(_ cdqid: UInt16) throws(QueueLifecycleError) {
         try created.delete(cdqid) { () throws(QueueLifecycleError) in
             let completion = subsystem.execute(AdminRequest(.controllerDataQueueDelete(cdqid: cdqid)))
-            guard completion.status.isSuccess else { throw .delete(cdqid, completion.status.description) }
+            guard completion.status.isSuccess else {
+                throw .refused("simulator: Delete CDQ \(cdqid): \(completion.status)", completion.status)
+            }
         }
     }
 }

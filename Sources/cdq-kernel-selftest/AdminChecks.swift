@@ -1,10 +1,13 @@
+import CDQEngine
 import CDQKernel
 import CDQNVMe
+import CDQUring
 
 /// Admin passthrough on /dev/nvmeN against QEMU's emulated controller.
 struct AdminChecks {
     let admin: NVMePassthrough
     let options: SelftestOptions
+    let environment: Environment
 
     /// The namespace geometry, for the I/O checks that follow.
     struct Geometry { var lbaSize: Int; var capacity: UInt64 }
@@ -15,9 +18,17 @@ struct AdminChecks {
         report.check("get-features-number-of-queues") { try numberOfQueues() }
         report.check("get-log-page-smart") { try smartLog() }
         report.check("admin-48-in-flight") { try manyInFlight() }
-        report.check("create-cdq-invalid-opcode") { try createCDQIsRejected() }
+        if environment.controllerHasCDQs {
+            report.check("create-delete-cdq-passthrough") { try createAndDeleteThroughPassthrough() }
+        } else {
+            report.check("create-cdq-invalid-opcode") { try createCDQIsRejected() }
+        }
         report.check("unknown-feature-invalid-field") { try unknownFeatureIsRejected() }
-        report.check("cdq-ioctl-absent") { try ioctlIsAbsent() }
+        if environment.hasCDQIoctl {
+            report.check("cdq-ioctl-present") { try ioctlIsPresent() }
+        } else {
+            report.check("cdq-ioctl-absent") { try ioctlIsAbsent() }
+        }
         return geometry
     }
 
@@ -25,8 +36,11 @@ struct AdminChecks {
         let buffer = Buffer(4096)
         _ = try admin.execute(.identify(.controller), data: buffer.bytes)
         guard let data = IdentifyController(buffer: buffer.raw) else { throw Failure("short identify data") }
-        try require(data.vid == 0x1B36, "vendor id 0x\(String(data.vid, radix: 16)), expected 0x1b36 (QEMU)")
-        try require(data.serialNumber == options.serial, "serial '\(data.serialNumber)', expected '\(options.serial)'")
+        try require(!data.serialNumber.isEmpty && data.serialNumber == environment.serial, "serial '\(data.serialNumber)'")
+        if let serial = options.serial {
+            try require(data.vid == 0x1B36, "vendor id 0x\(String(data.vid, radix: 16)), expected 0x1b36 (QEMU)")
+            try require(data.serialNumber == serial, "serial '\(data.serialNumber)', expected '\(serial)'")
+        }
         print("info controller: vid 0x\(String(data.vid, radix: 16)) sn '\(data.serialNumber)' mn '\(data.modelNumber)' cntlid \(data.controllerID)")
     }
 
@@ -62,7 +76,7 @@ struct AdminChecks {
         let features: [UInt8] = [FeatureID.arbitration, FeatureID.numberOfQueues, FeatureID.temperatureThreshold, FeatureID.powerManagement]
         var expectedDW0: [UInt8: UInt32] = [:]
         for fid in features { expectedDW0[fid] = try admin.execute(.getFeatures(featureID: fid)) }
-        let serial = options.serial
+        let serial = environment.serial
 
         var buffers: [CommandTicket: Buffer] = [:]
         var featureOf: [CommandTicket: UInt8] = [:]
@@ -100,13 +114,16 @@ struct AdminChecks {
     }
 
     /// Upstream QEMU has no CDQ emulation: opcode 0x45 must come back typed.
+    /// Should a queue be created after all, it is deleted before its
+    /// memory is given back.
     func createCDQIsRejected() throws {
         let queue = Buffer(4096)
         let create = NVMeCommand.controllerDataQueueCreate(
-            physicallyContiguous: true, migratableController: 0, sizeInDwords: 1024, prp1: 0)
+            physicallyContiguous: true, migratableController: environment.cntlid, sizeInDwords: 1024, prp1: 0)
         do {
-            _ = try admin.execute(create, data: queue.bytes)
-            throw Failure("Create CDQ succeeded on a controller without CDQ support")
+            let cdqid = UInt16(truncatingIfNeeded: try admin.execute(create, data: queue.bytes))
+            try deleteThroughPassthrough(cdqid, memory: queue)
+            throw Failure("Create CDQ succeeded on a controller without CDQ support (CDQID \(cdqid), deleted)")
         } catch let error as PassthroughError {
             guard case .nvme(let status) = error, status.matches(.invalidCommandOpcode), status.doNotRetry else { throw error }
             print("info create-cdq: \(status)")
@@ -123,13 +140,57 @@ struct AdminChecks {
     }
 
     /// An upstream kernel has no NVME_IOCTL_CDQ: the refusal must say so.
+    /// Through the kernel backend, which deletes what it created, so even
+    /// an unexpected queue is not left pointing at freed memory.
     func ioctlIsAbsent() throws {
-        let queue = Buffer(4096)
+        let backend = try KernelQueueBackend(path: admin.device.path)
+        let memory = try QueueMemory.allocate(backend.memoryPolicy(entries: 128))
         do {
-            let id = try CDQIoctl.create(controller: admin.device, memory: queue.bytes, cntlid: 0)
-            throw Failure("NVME_IOCTL_CDQ created CDQID \(id) on an upstream kernel")
-        } catch CDQIoctlError.kernelLacksIoctl {
+            let id = try backend.createQueue(memory: memory, cntlid: environment.cntlid, eventFD: try EventFD())
+            try? backend.deleteQueue(id)
+            if !backend.createdQueues.isEmpty { KeptMemory.keep(memory) }
+            throw Failure("NVME_IOCTL_CDQ created CDQID \(id) on a kernel detected without it")
+        } catch QueueLifecycleError.create(let text, _) where text.hasSuffix(CDQIoctlError.kernelLacksIoctl.description) {
             return
+        }
+    }
+
+    /// With the RFC: a CDQ controller takes the create and the delete; one
+    /// without CDQs refuses the create by name and nothing is left.
+    func ioctlIsPresent() throws {
+        let backend = try KernelQueueBackend(path: admin.device.path)
+        let memory = try QueueMemory.allocate(backend.memoryPolicy(entries: 128))
+        do {
+            let id = try backend.createQueue(memory: memory, cntlid: environment.cntlid, eventFD: try EventFD())
+            print("info NVME_IOCTL_CDQ created CDQID \(id) (\(memory.reason))")
+            do { try backend.deleteQueue(id) } catch {
+                KeptMemory.keep(memory)
+                throw error
+            }
+            try require(environment.controllerHasCDQs, "a controller detected without CDQs created CDQID \(id)")
+        } catch QueueLifecycleError.refused(let text, let status) {
+            try require(!environment.controllerHasCDQs && status.matches(.invalidCommandOpcode), "refused: \(text)")
+        }
+        try require(backend.createdQueues.isEmpty, "CDQIDs \(backend.createdQueues) left")
+    }
+
+    /// A CDQ controller over passthrough: create, then delete, then the
+    /// memory goes back (never the other way round: the controller would
+    /// write into freed memory).
+    func createAndDeleteThroughPassthrough() throws {
+        let queue = Buffer(4096)
+        let create = NVMeCommand.controllerDataQueueCreate(
+            physicallyContiguous: true, migratableController: environment.cntlid, sizeInDwords: 1024, prp1: 0)
+        let cdqid = UInt16(truncatingIfNeeded: try admin.execute(create, data: queue.bytes))
+        print("info passthrough Create CDQ: CDQID \(cdqid)")
+        try deleteThroughPassthrough(cdqid, memory: queue)
+    }
+
+    /// Deletes `cdqid`; if that fails, `memory` is kept alive for good.
+    func deleteThroughPassthrough(_ cdqid: UInt16, memory: Buffer) throws {
+        do { _ = try admin.execute(.controllerDataQueueDelete(cdqid: cdqid)) } catch {
+            KeptAlive.forever(memory)
+            throw Failure("Delete CDQ \(cdqid) failed (\(error)); its memory is kept")
         }
     }
 }

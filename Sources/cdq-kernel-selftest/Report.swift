@@ -43,7 +43,9 @@ import Glibc
 struct SelftestOptions {
     var controller = "/dev/nvme0"
     var namespace = "/dev/ng0n1"
-    var serial = "CDQTEST0001"
+    /// With `--serial`, the controller must be QEMU's with this serial
+    /// number (the project's guest); without, the serial is only read.
+    var serial: String?
 
     static func parse(_ arguments: ArraySlice<String>) -> SelftestOptions {
         var options = SelftestOptions()

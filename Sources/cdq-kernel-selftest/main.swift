@@ -26,14 +26,19 @@ let namespace = report.check("open-generic-namespace") { () throws -> NVMeCharac
 }
 
 var geometry: AdminChecks.Geometry?
+var environment: Environment?
 if let controller, let admin = report.check("admin-ring", { try NVMePassthrough(device: controller, depth: 64) }) {
     print("info ring mode: \(admin.ringMode.rawValue)")
-    geometry = AdminChecks(admin: admin, options: options).run(&report)
+    environment = report.check("detect-environment") { try Environment.detect(admin) }
+    if let environment {
+        print("info environment: \(environment.summary)")
+        geometry = AdminChecks(admin: admin, options: options, environment: environment).run(&report)
+    }
 }
 if let namespace, let io = report.check("io-ring", { try NVMePassthrough(device: namespace, depth: 64) }) {
     if let geometry { IOChecks(io: io, geometry: geometry).run(&report) }
 }
-if let controller { EngineChecks(controller: controller).run(&report) }
+if let controller, let environment { EngineChecks(controller: controller, environment: environment).run(&report) }
 BadInputChecks(options: options, controller: controller).run(&report)
 
 report.finish()

@@ -10,7 +10,7 @@ struct CDQCtl: ParsableCommand {
         subcommands: [
             Identify.self, CreateCDQ.self, DeleteCDQ.self, TrackSend.self,
             SetCDQ.self, GetCDQ.self, MigrationSend.self, MigrationRecv.self, Migrate.self,
-            Watch.self,
+            Watch.self, Cleanup.self,
         ]
     )
 }

@@ -47,6 +47,7 @@ struct Migrate: ParsableCommand {
     @Flag(help: "First time a plain sequential copy of the source (same load), to compare the bulk copy with.")
     var compareSequential = false
     @Flag(help: "Print one JSON object instead of text.") var json = false
+    @Option(help: SimulatedRefusal.help) var simulatedRefusal: SimulatedRefusal?
 
     func validate() throws {
         if simulate && device != nil { throw ValidationError("give a device or --simulate, not both") }
@@ -58,6 +59,9 @@ struct Migrate: ParsableCommand {
         guard writeRate.isFinite && writeRate > 0 else { throw ValidationError("--write-rate must be a positive number") }
         guard namespaceSize > 0 && namespaceSize % 512 == 0 else {
             throw ValidationError("--namespace-size must be a positive multiple of 512 bytes")
+        }
+        if simulatedRefusal == .createCDQ || (simulatedRefusal != nil && !simulate) {
+            throw ValidationError("--simulated-refusal is track-send or migration-send, with --simulate")
         }
         guard maxRounds >= 0 else { throw ValidationError("--max-rounds must not be negative") }
         guard (2...65_536).contains(queueEntries) else { throw ValidationError("--queue-entries must be 2...65536") }
@@ -84,6 +88,7 @@ struct Migrate: ParsableCommand {
             throw MigrationError.system(SystemError("mkdtemp", errno: currentErrno()))
         }
         let migration = try SimulatedMigration(setup(directory.path))
+        simulatedRefusal?.arm(migration.subsystem.faults)
         try migration.startWriters()
         let sequential = compareSequential ? try sequentialBaseline(from: migration.sourcePath, bytes: namespaceSize) : nil
         let display = ProgressDisplay(toStandardError: json)
@@ -95,23 +100,26 @@ struct Migrate: ParsableCommand {
                               sequentialBytesPerSecond: sequential)
     }
 
-    /// A real controller: the geometry from Identify Namespace, the queue
-    /// through the kernel backend, the data read from `--source`.
+    /// A real controller: the source placement and geometry checked first
+    /// (`MigrationSource`), the queue through the kernel backend, the data
+    /// read from `--source`.
     private func migrateDevice(_ path: String, _ cancel: CancelOnSignal) throws -> MigrateSummary {
-        let geometry = try namespaceGeometry(path, nsid: nsid)
+        let geometry = try MigrationSource(managing: path, nsid: nsid, cntlid: cntlid!, source: source!).geometry
+        note("namespace \(nsid): \(geometry.blocks) blocks of \(geometry.lbaSize) bytes, from \(geometry.origin)", verb: "migrate")
         let engine = try Engine()
         defer { engine.shutdown() }
         let backend = try KernelQueueBackend(path: path)
         let controller = try AttachedMigrationSource(engine: engine, backend: backend, cntlid: cntlid!, nsid: nsid, entries: queueEntries)
         defer { controller.release() }
         note("CDQID \(controller.cdqid) on \(path), \(controller.queue.entryCount) entries; \(controller.queue.memory.reason)", verb: "migrate")
-        let sequential = compareSequential ? try sequentialBaseline(from: source!, bytes: geometry.blocks * UInt64(geometry.lbaSize)) : nil
+        if let problem = backend.recordProblem { note(problem, verb: "migrate") }
+        let sequential = compareSequential ? try sequentialBaseline(from: source!, bytes: geometry.bytes) : nil
         let migrator = try Migrator(controller: controller, sourcePath: source!, destinationPath: destination,
                                     lbaSize: geometry.lbaSize, capacity: geometry.blocks, configuration: configuration())
         cancel.watch(migrator)
         let display = ProgressDisplay(toStandardError: json)
         let report = try migrator.run(into: destination, display: display)
-        let line = "namespace \(nsid) of CNTLID \(cntlid!) on \(path) (\(mebibytes(geometry.blocks * UInt64(geometry.lbaSize))), read from \(source!))"
+        let line = "namespace \(nsid) of CNTLID \(cntlid!) on \(path) (\(mebibytes(geometry.bytes)), read from \(source!); geometry from \(geometry.origin))"
         return MigrateSummary(source: line, destination: destination, report: report, sequentialBytesPerSecond: sequential)
     }
 
@@ -139,19 +147,6 @@ struct Migrate: ParsableCommand {
         let target = try BlockFile(path: scratch, access: .write(byteCount: bytes), preferDirect: directDestination)
         let nanoseconds = try SequentialCopy.copy(from: source, to: target, byteCount: bytes, chunkBytes: Int(chunkSize))
         return Double(bytes) / (Double(nanoseconds) / 1e9)
-    }
-}
-
-/// Blocks and block size of namespace `nsid`, from Identify Namespace.
-func namespaceGeometry(_ path: String, nsid: UInt32) throws -> (blocks: UInt64, lbaSize: Int) {
-    let admin = try openAdmin(path)
-    return try withPageAligned(4096) { buffer in
-        _ = try admin.execute(.identify(.namespace(nsid)), data: buffer)
-        guard let namespace = IdentifyNamespace(buffer: UnsafeRawBufferPointer(buffer)), namespace.nsze > 0,
-              let lbaSize = namespace.lbaDataSize else {
-            throw ValidationError("namespace \(nsid) of \(path) reports no usable size or LBA format")
-        }
-        return (namespace.nsze, Int(lbaSize))
     }
 }
 

@@ -1,12 +1,15 @@
 import CDQMigration
+import CDQNVMe
 
 /// A migration that failed after it began writing its destination: what
 /// the destination holds is part of a copy, and the message says so.
-struct IncompleteDestination: Error, CustomStringConvertible {
+/// A refusal by the controller stays one (exit status 1, its fields).
+struct IncompleteDestination: CarriesNVMeStatus, CustomStringConvertible {
     let cause: any Error
     let destination: String
 
     var description: String { "\(cause); the destination \(destination) is incomplete" }
+    var nvmeStatus: NVMeStatus? { (cause as? any CarriesNVMeStatus)?.nvmeStatus }
 }
 
 extension Migrator {

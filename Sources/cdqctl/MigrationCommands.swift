@@ -39,13 +39,20 @@ struct MigrationSend: ParsableCommand {
 
 struct MigrationRecv: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "migration-recv", abstract: "Read a migratable controller's state (Migration Receive).")
+        commandName: "migration-recv", abstract: "Read a migratable controller's state (Migration Receive).",
+        discussion: """
+            Decodes the state header (version, CSATTR bit 0 = suspended) and reports how many bytes \
+            after it are passed through undecoded: no layout of the state formats (version 1 of the \
+            TP4159 emulation included) is known to this project. --output keeps all bytes.
+            """)
 
     @OptionGroup var common: CommonOptions
     @Option(help: "CNTLID of the migratable controller.") var cntlid: UInt16
     @Option(help: "Byte offset into the controller state.") var offset: UInt64 = 0
     @Option(help: "Bytes to read (a multiple of 4).") var size: UInt32 = 4096
     @Option(help: "Write the raw state to this file.") var output: String?
+    @Option(help: "Controller state format version to ask for (CSVI, in MOS); the TP4159 emulation returns only the header for 0.")
+    var formatVersion: UInt16 = 0
 
     func validate() throws {
         guard size >= 4, size % 4 == 0 else { throw ValidationError("--size must be a positive multiple of 4") }
@@ -55,13 +62,24 @@ struct MigrationRecv: ParsableCommand {
         try runReportingErrors(json: common.json) {
             let admin = try openAdmin(common.device)
             let fields = try withPageAligned(Int(size)) { buffer -> [(String, JSON)] in
-                _ = try admin.execute(
-                    .migrationReceiveGetState(cntlid: cntlid, offset: offset, numberOfDwords: size / 4), data: buffer)
+                let dw0: UInt32
+                do {
+                    dw0 = try admin.execute(.migrationReceiveGetState(
+                        cntlid: cntlid, offset: offset, numberOfDwords: size / 4, formatVersion: formatVersion), data: buffer)
+                } catch PassthroughError.nvme(let status) where status.matches(.invalidControllerDataQueue) {
+                    throw ExplainedRefusal(description: "\(status): the TP4159 emulation answers an unknown CNTLID this way; "
+                        + "is \(cntlid) a migratable controller of this subsystem?", status: status)
+                }
                 if let output { try write(buffer, to: output) }
-                let header = ControllerStateHeader(buffer: UnsafeRawBufferPointer(buffer))
+                // The header is decoded only at offset 0; no layout beyond it is known (protocol-choices.md).
+                let header = offset == 0 ? ControllerStateHeader(buffer: UnsafeRawBufferPointer(buffer)) : nil
+                let decoded = header == nil ? 0 : ControllerStateHeader.minimumSize
                 return [
-                    ("cntlid", .uint(cntlid)), ("bytes", .uint(size)),
+                    ("cntlid", .uint(cntlid)), ("bytes", .uint(size)), ("format_version", .uint(formatVersion)),
+                    ("dw0", .uint(dw0)),
+                    ("state_version", header.map { .uint($0.version) } ?? .null),
                     ("suspended", header.map { .bool($0.isSuspended) } ?? .null),
+                    ("undecoded_bytes", .uint(Int(size) - decoded)),
                     ("output", output.map { .string($0) } ?? .null),
                 ]
             }

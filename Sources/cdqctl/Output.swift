@@ -33,7 +33,9 @@ func emit(_ fields: [(String, JSON)], json: Bool) {
 
 /// Runs a verb's body; any error is printed by name (text on stderr, or a
 /// JSON object on stdout with `--json`) and the process exits non-zero:
-/// 1 for an NVMe status from the controller, 3 for everything else.
+/// 1 for an NVMe status from the controller (at any depth: passthrough,
+/// the RFC ioctl, the engine's admin path, a migration step), with the
+/// status's fields and name; 3 for everything else.
 func runReportingErrors(json: Bool, _ body: () throws -> Void) throws {
     do {
         try body()
@@ -41,7 +43,7 @@ func runReportingErrors(json: Bool, _ body: () throws -> Void) throws {
         var message = "\(error)"
         var code: Int32 = 3
         var fields: [(String, JSON)] = []
-        if case PassthroughError.nvme(let status) = error {
+        if let status = (error as? any CarriesNVMeStatus)?.nvmeStatus {
             code = 1
             if status.matches(.invalidCommandOpcode) {
                 message += ": the controller does not implement this command (no live migration support)"
@@ -49,6 +51,7 @@ func runReportingErrors(json: Bool, _ body: () throws -> Void) throws {
             fields += [
                 ("status", .uint(status.rawValue)), ("sct", .uint(status.codeType.rawValue)),
                 ("sc", .uint(status.code)), ("dnr", .bool(status.doNotRetry)),
+                ("status_name", .string(status.name ?? "Unknown status")),
             ]
         }
         if json {
@@ -86,3 +89,11 @@ func withPageAligned<T>(_ count: Int, _ body: (UnsafeMutableRawBufferPointer) th
 }
 
 func hex<T: BinaryInteger>(_ value: T) -> String { "0x" + String(value, radix: 16) }
+
+/// A controller's refusal with what it means for this command, the status
+/// kept typed so the exit status and JSON fields stay those of a refusal.
+struct ExplainedRefusal: Error, CarriesNVMeStatus, CustomStringConvertible {
+    let description: String
+    let status: NVMeStatus
+    var nvmeStatus: NVMeStatus? { status }
+}

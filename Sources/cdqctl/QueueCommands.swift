@@ -38,21 +38,26 @@ struct CreateCDQ: ParsableCommand {
                     sizeInDwords: UInt32(bytes / 4), prp1: 0)
                 return UInt16(truncatingIfNeeded: try admin.execute(create, data: memory))
             }
+            recordCreated(cdqid, cntlid: cntlid, device: common.device, throughIoctl: ioctl)
             emit([("cdqid", .uint(cdqid)), ("cntlid", .uint(cntlid)), ("entries", .uint(entries))], json: common.json)
         }
     }
 }
 
 struct DeleteCDQ: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "delete-cdq", abstract: "Delete a Controller Data Queue.")
+    static let configuration = CommandConfiguration(
+        commandName: "delete-cdq", abstract: "Delete a Controller Data Queue.",
+        discussion: """
+            A queue that its record (/run/cdq-engine) shows as created through NVME_IOCTL_CDQ is deleted             through the ioctl, so that the kernel unpins its pages and forgets it; any other through             admin passthrough. The ioctl is never used for an id without such a record: the RFC kernel             crashes on an id it did not create.
+            """)
 
     @OptionGroup var common: CommonOptions
     @Option(help: "The CDQID to delete.") var cdqid: UInt16
 
     func run() throws {
         try runReportingErrors(json: common.json) {
-            _ = try openAdmin(common.device).execute(.controllerDataQueueDelete(cdqid: cdqid))
-            emit([("cdqid", .uint(cdqid)), ("deleted", .bool(true))], json: common.json)
+            let through = try deleteQueue(cdqid, device: common.device)
+            emit([("cdqid", .uint(cdqid)), ("deleted", .bool(true)), ("through", .string(through))], json: common.json)
         }
     }
 }

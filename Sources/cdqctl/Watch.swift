@@ -1,5 +1,6 @@
 import ArgumentParser
 import CDQEngine
+import CDQKernel
 import CDQUring
 
 /// `cdqctl watch`: the engine end to end on one queue. Creates a CDQ for a
@@ -30,11 +31,13 @@ struct Watch: ParsableCommand {
     @Flag(help: "Watch a simulated controller with random writers instead of a device.") var simulate = false
     @Option(help: "With --simulate: writer threads.") var writers: Int = 1
     @Option(help: "With --simulate: writes per second, over all writers.") var writeRate: Double = 1000
+    @Option(help: SimulatedRefusal.help) var simulatedRefusal: SimulatedRefusal?
 
     func validate() throws {
         guard simulate != (device != nil) else { throw ValidationError("give a controller device, or --simulate, not both") }
         guard entries >= 2, entries <= 65_536 else { throw ValidationError("--entries must be 2...65536") }
         guard interval > 0, (seconds ?? 1) > 0 else { throw ValidationError("--interval and --seconds must be positive") }
+        if simulatedRefusal != nil && !simulate { throw ValidationError("--simulated-refusal needs --simulate") }
         if simulate {
             guard cntlid >= 1, cntlid <= 64 else { throw ValidationError("with --simulate, --cntlid is 1...64 (0 is the managing controller)") }
             guard writers >= 1, writers <= 64, writeRate > 0 else { throw ValidationError("--writers must be 1...64 and --write-rate positive") }
@@ -48,11 +51,12 @@ struct Watch: ParsableCommand {
             let engine = try Engine()
             defer { engine.shutdown() }
             let target = try simulate
-                ? WatchTarget.simulated(cntlid: cntlid, writers: writers, writeRate: writeRate)
+                ? WatchTarget.simulated(cntlid: cntlid, writers: writers, writeRate: writeRate, refusal: simulatedRefusal)
                 : WatchTarget.device(device!)
             let consumer = try Consumer(capacity: 8192)
             let queue = try AttachedQueue(engine: engine, backend: target.backend, consumer: consumer, cntlid: cntlid, entries: entries)
             note("watching \(target.backend.name) CNTLID \(cntlid): CDQID \(queue.cdqid), \(queue.entryCount) entries; \(queue.memory.reason)")
+            if let problem = (target.backend as? KernelQueueBackend)?.recordProblem { note(problem) }
             var stream = EntryStream(json: json, consumer: consumer)
             try target.startWriters()
             let stoppedBy = watch(&stream, engine: engine, queue: queue, signals: &signals)

@@ -113,7 +113,7 @@ import Glibc
         let host = try Host()
         let consumer = try Consumer()
         host.fixture.subsystem.faults.failNextAdminCommands(1, with: .invalidFieldInCommand)
-        #expect(throws: QueueLifecycleError.create("simulator: Create CDQ for CNTLID 1 failed: \(NVMeStatus.invalidFieldInCommand)", errno: EIO)) {
+        #expect(throws: QueueLifecycleError.refused("simulator: Create CDQ for CNTLID 1 failed: \(NVMeStatus.invalidFieldInCommand)", .invalidFieldInCommand)) {
             _ = try host.attach(1, consumer: consumer)
         }
         #expect(host.leftNothing)

@@ -105,13 +105,22 @@ import Glibc
                 return (text, code)
             }
         }
+        /// A refusal by the controller keeps its status typed.
+        func status(_ result: Int32) -> (text: String, status: NVMeStatus?) {
+            fake.answer.withLock { $0 = (result, 0) }
+            do { _ = try backend.createQueue(memory: memory, cntlid: 5, eventFD: event); return ("created", nil) }
+            catch {
+                guard case .refused(let text, let status) = error else { return ("\(error)", nil) }
+                return (text, status)
+            }
+        }
         #expect(refusal(-1, errno: ENOTTY) == ("/dev/nvme0: this kernel has no NVME_IOCTL_CDQ (the CDQ RFC)", ENOTTY))
-        let unsupported = refusal(0x4001)
+        let unsupported = status(0x4001)
         #expect(unsupported.text.hasPrefix("/dev/nvme0: controller does not support Controller Data Queues"))
-        #expect(unsupported.errno == EOPNOTSUPP)
-        let invalid = refusal(0x0002)
+        #expect(unsupported.status == NVMeStatus(rawValue: 0x4001))
+        let invalid = status(0x0002)
         #expect(invalid.text.hasPrefix("/dev/nvme0: Create CDQ for CNTLID 5 failed: Invalid Field in Command"))
-        #expect(invalid.errno == EIO)
+        #expect(invalid.status == .invalidFieldInCommand)
         let denied = refusal(-1, errno: EACCES)
         #expect(denied.text.hasPrefix("/dev/nvme0: NVME_IOCTL_CDQ /dev/nvme0: EACCES"))
         #expect(denied.errno == EACCES)

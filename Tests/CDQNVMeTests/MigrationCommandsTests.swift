@@ -80,6 +80,13 @@ import CDQNVMe
     #expect(NVMeCommand.migrationReceiveGetState(cntlid: 0, offset: 0, numberOfDwords: 1).cdw15 == 0)
 }
 
+@Test func migrationReceiveAsksForAStateFormatVersionInMOS() {
+    let command = NVMeCommand.migrationReceiveGetState(cntlid: 2, offset: 0, numberOfDwords: 1, formatVersion: 1)
+    #expect(command.cdw10 == 0x0001_0000, "SEL 0, MOS = the version index")
+    #expect(command.cdw11 == 2)
+    #expect(NVMeCommand.migrationReceiveGetState(cntlid: 2, offset: 0, numberOfDwords: 1).cdw10 == 0, "version 0 by default")
+}
+
 @Test func migrationReceiveRejectsZeroDwords() async {
     await #expect(processExitsWith: .failure) {
         _ = NVMeCommand.migrationReceiveGetState(cntlid: 0, offset: 0, numberOfDwords: 0)

@@ -27,6 +27,7 @@
 #include <sys/eventfd.h>
 #include <linux/types.h>
 #include <linux/nvme_ioctl.h>
+#include <linux/fs.h>
 
 /*
  * The Controller Data Queue ioctl of the Linux RFC "nvme: Controller Data
@@ -82,6 +83,9 @@ static inline int cdq_ioctl_cdq(int fd, struct nvme_cdq_cmd *cmd) {
     return ioctl(fd, NVME_IOCTL_CDQ, cmd);
 }
 static inline int cdq_ioctl_nsid(int fd) { return ioctl(fd, NVME_IOCTL_ID); }
+/* A block device's size in bytes (BLKGETSIZE64) and logical block size (BLKSSZGET). */
+static inline int cdq_ioctl_block_bytes(int fd, uint64_t *bytes) { return ioctl(fd, BLKGETSIZE64, bytes); }
+static inline int cdq_ioctl_block_size(int fd, int *size) { return ioctl(fd, BLKSSZGET, size); }
 
 /*
  * The phase byte of a CDQ entry is the DMA "doorbell" of that entry: the
