@@ -51,12 +51,16 @@ struct NBDMigrationTests {
         try migrateAndCompare(directory, served: served, server: server)
     }
 
-    @Test func aNamespaceMigratedToAnotherHostOverAVethPairIsTheServedFileByteForByte() throws {
+    /// Runs `body` with nbdkit serving a fresh file from a second network
+    /// namespace ("another host"); where none can be made, says so and skips.
+    func withServerOnAnotherHost(
+        index: Int, for purpose: String, _ body: (NetworkNamespace, TemporaryDirectory, String, NBDServer) throws -> Void
+    ) throws {
         let namespace: NetworkNamespace
-        switch NetworkNamespace.create() {
+        switch NetworkNamespace.create(index: index) {
         case .success(let made): namespace = made
         case .failure(let reason):
-            print("SKIPPED: the two-host NBD migration needs a network namespace, which cannot be created here: \(reason)")
+            print("SKIPPED: \(purpose) needs a network namespace, which cannot be created here: \(reason)")
             return
         }
         defer { namespace.remove() }
@@ -64,7 +68,13 @@ struct NBDMigrationTests {
         let served = servedFile(directory)
         let server = try NBDServer(serving: served, on: .tcp(address: namespace.remoteAddress, port: 10809, namespace: namespace.name))
         defer { server.stop() }
-        try migrateAndCompare(directory, served: served, server: server)
+        try body(namespace, directory, served, server)
+    }
+
+    @Test func aNamespaceMigratedToAnotherHostOverAVethPairIsTheServedFileByteForByte() throws {
+        try withServerOnAnotherHost(index: 0, for: "the two-host NBD migration") { _, directory, served, server in
+            try migrateAndCompare(directory, served: served, server: server)
+        }
     }
 
     /// The server dies while the controller is suspended (the final copy
@@ -96,18 +106,12 @@ struct NBDMigrationTests {
     /// reset, no acknowledgements): the connection counts as lost once sent
     /// data stays unacknowledged past the bound, and the source is put back.
     @Test func aHostThatVanishesMidCopyFailsTheMigrationInsteadOfHangingIt() throws {
-        let namespace: NetworkNamespace
-        switch NetworkNamespace.create(index: 1) {
-        case .success(let made): namespace = made
-        case .failure(let reason):
-            print("SKIPPED: a vanishing host needs a network namespace, which cannot be created here: \(reason)")
-            return
+        try withServerOnAnotherHost(index: 1, for: "a vanishing host") { namespace, directory, _, server in
+            try migrateUntilCutOff(namespace, directory, server)
         }
-        defer { namespace.remove() }
-        let directory = TemporaryDirectory()
-        let served = servedFile(directory)
-        let server = try NBDServer(serving: served, on: .tcp(address: namespace.remoteAddress, port: 10809, namespace: namespace.name))
-        defer { server.stop() }
+    }
+
+    func migrateUntilCutOff(_ namespace: NetworkNamespace, _ directory: TemporaryDirectory, _ server: NBDServer) throws {
         var setup = SimulatedMigrationSetup(namespaceBytes: Self.bytes, directory: directory.path)
         setup.writers = 1
         setup.writesPerSecond = 1000
