@@ -24,7 +24,10 @@ workdir=$(mktemp -d)
 server_pid=
 netns_made=0
 cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  if [ -n "$server_pid" ]; then
+    kill -9 "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
   if [ "$netns_made" = 1 ]; then
     ip link del "$host_link" 2>/dev/null || true
     ip netns del "$namespace" 2>/dev/null || true
