@@ -40,7 +40,7 @@ final class NBDConnection {
             while nbd_aio_is_connecting(handle) == 1 {
                 let now = MonotonicClock.nanoseconds()
                 guard now < deadline else {
-                    throw .configuration("cannot reach the NBD server of \(uri): no answer within \(timeoutNanoseconds / 1_000_000_000) s")
+                    throw .configuration("cannot reach the NBD server of \(uri): no answer within \(timeoutNanoseconds / 1_000_000) ms")
                 }
                 guard nbd_poll(handle, Int32(min(1000, (deadline - now) / 1_000_000 + 1))) >= 0 else { throw Self.unreachable(uri) }
             }

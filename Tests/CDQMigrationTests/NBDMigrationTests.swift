@@ -134,4 +134,17 @@ struct NBDMigrationTests {
         #expect(!migration.controller.isSuspended)
         #expect(migration.subsystem.queueIDs.isEmpty)
     }
+
+    /// A host that never answers (its link is down before the connect) is
+    /// an error once the connect timeout passes, not a hang.
+    @Test func aHostThatNeverAnswersIsAnErrorAfterTheConnectTimeout() throws {
+        try withServerOnAnotherHost(index: 2, for: "a host that never answers") { namespace, _, _, server in
+            try namespace.cutOff()
+            #expect {
+                _ = try NBDDestination(uri: server.uri, byteCount: Self.bytes, connectTimeoutNanoseconds: 300_000_000)
+            } throws: { error in
+                "\(error)" == "cannot reach the NBD server of \(server.uri): no answer within 300 ms"
+            }
+        }
+    }
 }
