@@ -12,6 +12,9 @@ public final class NBDServer {
     public let uri: String
     public let process: Process
     private let socketPath: String?
+    /// A server outlives no test: killed after `lifetimeSeconds`, so a
+    /// client stuck on it fails (connection reset) instead of hanging.
+    private var lifetime: Watchdog?
 
     public enum Endpoint {
         case unixSocket(String)
@@ -22,7 +25,10 @@ public final class NBDServer {
     /// Starts nbdkit on `endpoint` serving `file`, and waits (at most 10 s)
     /// until it accepts connections. With `tlsKeys` (a PSK file of
     /// `alice:HEXKEY`), the server requires TLS and `uri` is an `nbds` URI.
-    public init(serving file: String, on endpoint: Endpoint, readOnly: Bool = false, rate: String? = nil, tlsKeys: String? = nil) throws {
+    public init(
+        serving file: String, on endpoint: Endpoint, readOnly: Bool = false, rate: String? = nil, tlsKeys: String? = nil,
+        lifetimeSeconds: Double = 120
+    ) throws {
         var arguments = ["--foreground"]
         if let tlsKeys { arguments += ["--tls=require", "--tls-psk=\(tlsKeys)"] }
         if readOnly { arguments.append("--readonly") }
@@ -48,6 +54,7 @@ public final class NBDServer {
         process.arguments = Array(command.dropFirst())
         process.standardOutput = FileHandle.nullDevice
         try process.run()
+        lifetime = Watchdog(process, timeoutSeconds: lifetimeSeconds)
         try waitUntilServing(endpoint)
     }
 
@@ -55,6 +62,7 @@ public final class NBDServer {
 
     /// Kills the server (SIGKILL: a crash, as far as the client can tell) and reaps it.
     public func stop() {
+        lifetime?.cancel()
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
