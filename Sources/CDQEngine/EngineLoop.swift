@@ -242,12 +242,24 @@ final class EngineLoop {
         var expectedPhase = slot.expectedPhase
         let outcome = PhaseTagDrain.copy(
             from: slot.memory, entryCount: slot.entryCount, readIndex: &readIndex, expectedPhase: &expectedPhase,
-            into: region, queue: UInt32(slot.index), cdqid: slot.cdqid)
+            into: region, queue: UInt32(slot.index), cdqid: slot.cdqid, check: slot.check)
         slot.readIndex = readIndex
         slot.expectedPhase = expectedPhase
         if outcome.overflows > 0 { slot.counters.overflows.add(UInt64(outcome.overflows)) }
         if outcome.lastEntries > 0 { slot.counters.lastEntries.add(UInt64(outcome.lastEntries)) }
+        if outcome.problems > 0 { noteProblems(slot, UnsafeBufferPointer(rebasing: region[..<outcome.count])) }
         return outcome.count
+    }
+
+    /// Counts each `.problem` record by kind and tells the error callback.
+    /// Off the hot path: only a copy that found problems comes here.
+    private func noteProblems(_ slot: QueueSlot, _ records: UnsafeBufferPointer<CDQRecord>) {
+        let handle = QueueHandle(index: UInt32(slot.index), generation: slot.generation)
+        for record in records {
+            guard let problem = record.problem else { continue }
+            slot.counters.countProblem(problem)
+            shared.report(handle, .entry(problem, record.entry))
+        }
     }
 
     private func stall(_ slot: QueueSlot) {

@@ -14,6 +14,8 @@ final class QueueSlot {
     let consumer: Consumer
     let consumerIndex: Int
     let counters: QueueCounters
+    /// The per-entry rule, built from the registration's scope.
+    let check: EntryCheck
 
     /// Next slot to read, and the phase that marks a new entry there.
     var readIndex: UInt32
@@ -49,6 +51,7 @@ final class QueueSlot {
 
     init(index: Int, generation: UInt16, registration: QueueRegistration, consumerIndex: Int, counters: QueueCounters) {
         self.counters = counters
+        check = EntryCheck(scope: registration.scope)
         self.index = index
         self.generation = generation
         memory = registration.memory

@@ -1,0 +1,54 @@
+import CDQNVMe
+
+/// The engine's rule for one entry of one queue: is it well-formed
+/// (`MigrationQueueEntry.validate()`) and inside the queue's scope (its
+/// namespaces, each range within capacity)? Pure: no state, no I/O, so the
+/// loop and any other reader of a CDQ apply the very same rule.
+///
+/// Built once per queue at registration. The usual entry, a range change
+/// record (ESA 0, LBACIR 0), is decided by a few integer compares on the
+/// fast path; anything else takes `validate()`.
+public struct EntryCheck: Sendable {
+    /// Empty when the queue has no scope (only the entry's shape is checked).
+    @usableFromInline let namespaces: [QueueScope.Namespace]
+    @usableFromInline let scoped: Bool
+    @usableFromInline let convention: NLBConvention
+
+    /// `nil`: no scope was given, so only `validate()` applies.
+    public init(scope: QueueScope?) {
+        namespaces = scope?.namespaces ?? []
+        scoped = scope != nil
+        convention = scope?.convention ?? .specification
+    }
+
+    /// ESA bits (3:1) and LBACIR bits (7:6) of the attributes byte.
+    @usableFromInline static let statusAndChangeBits: UInt8 = 0b1100_1110
+
+    /// The problem with `entry`, or nil when it can be applied as it is.
+    @inlinable
+    public func problem(_ entry: MigrationQueueEntry) -> RecordProblem? {
+        if entry.attributes & Self.statusAndChangeBits == 0 {
+            // A range change record: the common case, checked inline.
+            if entry.nsid == 0 { return .changeRecordWithoutNamespace }
+            let count = UInt64(entry.numberOfLogicalBlocks) + 1
+            if entry.startingLBA > UInt64.max - (count - 1) { return .rangeOverflow }
+        } else if let problem = entry.validate() {
+            return RecordProblem(problem)
+        } else if entry.isMarker {
+            return nil
+        }
+        return scoped ? scopeProblem(entry) : nil
+    }
+
+    /// A well-formed change record against the queue's namespaces.
+    @inlinable
+    func scopeProblem(_ entry: MigrationQueueEntry) -> RecordProblem? {
+        for namespace in namespaces where namespace.nsid == entry.nsid {
+            guard entry.lbaChange == .rangeChanged else { return nil }
+            let count = entry.blockCount(convention: convention)
+            let fits = entry.startingLBA < namespace.capacity && count <= namespace.capacity - entry.startingLBA
+            return fits ? nil : .rangePastCapacity
+        }
+        return .namespaceOutOfScope
+    }
+}
