@@ -46,6 +46,8 @@ struct Migrate: ParsableCommand {
     var directDestination = true
     @Flag(help: "First time a plain sequential copy of the source (same load), to compare the bulk copy with.")
     var compareSequential = false
+    @Option(help: "A change record that cannot be applied exactly: resync (copy everything again) or abort (stop, source resumed).")
+    var onUntrusted: UntrustedEntryPolicy = .resync
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
     func validate() throws {
@@ -124,9 +126,11 @@ struct Migrate: ParsableCommand {
     }
 
     private func configuration() -> MigrationConfiguration {
-        MigrationConfiguration(
+        var configuration = MigrationConfiguration(
             copier: CopierConfiguration(depth: depth, chunkBytes: Int(chunkSize)), granularityBytes: Int(granularity),
             backlogThresholdBytes: threshold, maximumRounds: maxRounds, directDestination: directDestination, verify: verify)
+        configuration.onUntrusted = onUntrusted
+        return configuration
     }
 
     /// A plain sequential copy of the source to a scratch file next to the
