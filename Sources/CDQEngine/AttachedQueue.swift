@@ -108,19 +108,31 @@ public final class AttachedQueue {
     }
 
     /// Unregisters from the engine, deletes the queue on the controller and
-    /// gives the memory back. Idempotent. The memory is released even when
-    /// the delete fails, after the engine has stopped reading it; the error
-    /// is still reported.
+    /// gives the memory back. Idempotent.
+    ///
+    /// The memory rule: memory the kernel may still have pinned, or the
+    /// controller may still write, is never reused while the queue may
+    /// exist. So when the delete fails (the controller is gone or does not
+    /// answer, the queue was lost), the memory is not unmapped but kept
+    /// until the process ends (`QueueMemory.quarantined`); the error is
+    /// still reported.
     public func detach() throws(QueueLifecycleError) {
         guard attached else { return }
         attached = false
         _ = try? engine.unregister(handle)
-        try backend.deleteQueue(cdqid)
+        do { try backend.deleteQueue(cdqid) } catch {
+            memory.quarantine()
+            throw error
+        }
     }
 
     func admin(_ step: String, _ command: NVMeCommand, data: UnsafeMutableRawBufferPointer? = nil) throws(QueueLifecycleError) {
         let outcome: AdminOutcome
-        do { outcome = try engine.executeAdmin(command, data: data, via: backend.transport) } catch { throw .engine(error) }
+        // A command without data may be given up after the admin timeout
+        // (nothing of the caller's stays in flight); one with data may not.
+        let timeout = data == nil ? engine.configuration.adminTimeoutNanoseconds : nil
+        do { outcome = try engine.executeAdmin(command, data: data, via: backend.transport, timeoutNanoseconds: timeout) }
+        catch { throw .engine(error) }
         do { _ = try outcome.get() } catch { throw .admin(step: step, error) }
     }
 }

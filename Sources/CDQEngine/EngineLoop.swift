@@ -129,6 +129,12 @@ final class EngineLoop {
             break // a read that found the counter already reset (EAGAIN): nothing to do
         case .headUpdate:
             guard let slot = current(tag) else { return }
+            if let loss = QueueLoss.of(negatedErrno: completion.result) {
+                slot.updateInFlight = false
+                lose(slot, loss)
+                if let removal = slot.removal { finishRemoval(slot, removal) }
+                return
+            }
             let status: NVMeStatus = completion.result == 0 ? .success
                 : completion.result > 0 ? NVMeStatus(rawValue: UInt16(truncatingIfNeeded: completion.result)) : .internalError
             headUpdateCompleted(slot, status)
@@ -194,6 +200,7 @@ final class EngineLoop {
             slot.scheduled = false
             slot.lastScan = now
             guard slot.removal == nil else { continue }
+            if slot.loss != nil { deliverLoss(slot); continue }
             scan(slot)
         }
         scanning.removeAll(keepingCapacity: true)
@@ -307,6 +314,7 @@ final class EngineLoop {
             return
         }
         slot.updateInFlight = true
+        slot.sentAt = MonotonicClock.nanoseconds()
         slot.sentHead = slot.readIndex
         slot.triggerArmed = trigger != nil
         slot.counters.headUpdates.add(1)
@@ -314,7 +322,16 @@ final class EngineLoop {
     }
 
     private func headUpdateCompleted(_ slot: QueueSlot, _ status: NVMeStatus) {
+        // A late answer for a lost queue (its update was abandoned) changes nothing.
+        guard slot.loss == nil else { return }
         slot.updateInFlight = false
+        if let loss = QueueLoss.of(status: status) {
+            slot.counters.adminErrors.add(1)
+            shared.report(QueueHandle(index: UInt32(slot.index), generation: slot.generation), status)
+            lose(slot, loss)
+            if let removal = slot.removal { finishRemoval(slot, removal) }
+            return
+        }
         if status.isSuccess {
             slot.acknowledgedHead = slot.sentHead
             slot.retries = 0
@@ -337,6 +354,48 @@ final class EngineLoop {
         // Scan once more after arming: entries posted before the trigger was
         // armed would otherwise wait for a wrap (the lost wake-up, §4).
         schedule(slot.index)
+    }
+
+    // MARK: Losing a queue
+
+    /// The controller lost the queue (QueueLoss): the engine never reads it
+    /// or sends it a head update again, counts the loss, tells the error
+    /// callback, and delivers one `.queueLost` record. A head update still
+    /// in flight is abandoned (cancelled on the ring where it lives there),
+    /// so unregistering never waits for an answer that may not come.
+    private func lose(_ slot: QueueSlot, _ loss: QueueLoss) {
+        guard slot.loss == nil else { return }
+        if slot.updateInFlight {
+            if slot.transport.completionEventFD == nil {
+                let target = UserData(kind: Tag.headUpdate.rawValue, generation: slot.generation, index: UInt32(slot.index))
+                try? ring.nextSubmission().prepareCancel(target, UserData(kind: Tag.cancel.rawValue, index: 0))
+            }
+            slot.updateInFlight = false
+        }
+        slot.loss = loss
+        if slot.polling {
+            slot.polling = false
+            pollingSlots.removeAll { $0 == slot.index }
+        }
+        slot.counters.queueLosses.add(1)
+        shared.report(QueueHandle(index: UInt32(slot.index), generation: slot.generation), .lost(loss))
+        deliverLoss(slot)
+    }
+
+    /// Puts the `.queueLost` record into the consumer's ring, or waits for
+    /// space like any stalled queue: the record is never dropped.
+    private func deliverLoss(_ slot: QueueSlot) {
+        guard let loss = slot.loss, !slot.lossDelivered else { return }
+        let region = slot.consumer.ring.reserve(max: 1)
+        guard !region.isEmpty else {
+            if slot.consumer.waitForSpace() { schedule(slot.index) } else { stall(slot) }
+            return
+        }
+        region[0] = CDQRecord(raw: (0, 0, 0, 0), queue: UInt32(slot.index), cdqid: slot.cdqid, kind: .queueLost, detail: loss.rawValue)
+        slot.consumer.ring.commit(1)
+        slot.lossDelivered = true
+        slot.counters.entries.add(1)
+        if slot.consumer.wakeConsumer() { shared.counters.systemCalls.add(1) }
     }
 
     private func markForFlush(_ transport: any AdminTransport) {
@@ -396,6 +455,12 @@ final class EngineLoop {
             stalledByConsumer[index].removeAll(keepingCapacity: true)
         }
         for case let slot? in slots where slot.removal == nil {
+            if slot.updateInFlight && now &- slot.sentAt >= configuration.adminTimeoutNanoseconds {
+                lose(slot, .adminTimeout)
+            } else if slot.loss == nil && !slot.updateInFlight && now &- slot.sentAt >= configuration.livenessProbeNanoseconds {
+                slot.triggerArmed = false // a head update is due: the liveness probe
+                schedule(slot.index)
+            }
             slot.waitingForWatchdog = false
             if now &- slot.lastScan >= configuration.watchdogIntervalNanoseconds {
                 slot.counters.watchdogScans.add(1)

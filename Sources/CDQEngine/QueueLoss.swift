@@ -20,6 +20,18 @@ public enum QueueLoss: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
     /// `EngineConfiguration.adminTimeoutNanoseconds`; it was cancelled.
     case adminTimeout = 3
 
+    /// The loss a head update's completion means, if any: Invalid
+    /// Controller Data Queue (DNR or not), or ENODEV / EIO from the kernel.
+    /// Any other failure is an error to retry, not a loss.
+    static func of(status: NVMeStatus) -> QueueLoss? {
+        status.codeType == NVMeStatus.invalidControllerDataQueue.codeType
+            && status.code == NVMeStatus.invalidControllerDataQueue.code ? .unknownToController : nil
+    }
+
+    static func of(negatedErrno result: Int32) -> QueueLoss? {
+        result == -19 /* ENODEV */ || result == -5 /* EIO */ ? .deviceGone : nil
+    }
+
     public var name: String {
         switch self {
         case .unknownToController: "unknown_to_controller"

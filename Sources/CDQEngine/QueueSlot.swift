@@ -46,6 +46,13 @@ final class QueueSlot {
     var busyScans = 0
     var emptyPolls = 0
 
+    /// When the head update in flight was sent (for the admin timeout).
+    var sentAt: UInt64 = 0
+    /// The queue is lost: never read or updated again (`EngineLoop.lose`).
+    var loss: QueueLoss?
+    /// The `.queueLost` record is in the consumer's ring.
+    var lossDelivered = false
+
     /// Set when unregister was asked for; the slot is freed once nothing is in flight.
     var removal: RemovalRequest?
 

@@ -284,7 +284,7 @@ public final class Migrator: @unchecked Sendable {
             report.overflowEvents += 1
             overflowUnsettled = true
             map.markEverythingDirty()
-        case .expectedFirst:
+        case .expectedFirst, .afterTheEnd:
             break
         case .expectedLast:
             sawLast = true

@@ -30,6 +30,9 @@ struct RecordReader {
     var suspendRequested = false
     /// An unexpected LAST was read and no FIRST since: changes are not logged.
     private(set) var loggingGap = false
+    /// The expected LAST (suspended) was read: the queue has said all it
+    /// will, so losing it afterwards costs nothing.
+    private(set) var ended = false
 
     enum Verdict: Equatable {
         /// A change record of the namespace: insert its range.
@@ -46,6 +49,8 @@ struct RecordReader {
         case untrusted(String)
         /// The engine lost the queue.
         case queueLost(QueueLoss?)
+        /// The queue was lost after its expected LAST: nothing is missing.
+        case afterTheEnd
     }
 
     init(cdqid: UInt16, nsid: UInt32, capacity: UInt64, convention: NLBConvention) {
@@ -56,7 +61,7 @@ struct RecordReader {
     mutating func read(_ record: CDQRecord) -> Verdict {
         guard record.cdqid == cdqid else { return .untrusted("other_queue") }
         switch record.kind {
-        case .queueLost: return .queueLost(record.loss)
+        case .queueLost: return ended ? .afterTheEnd : .queueLost(record.loss)
         case .problem: return .untrusted(record.problem?.name ?? "problem_\(record.detail)")
         case .overflow: return .overflow
         case .entry: break
@@ -73,6 +78,7 @@ struct RecordReader {
             return .expectedFirst
         case .lastControllerSuspended where suspendRequested:
             suspendRequested = false
+            ended = true
             return .expectedLast
         case .lastControllerSuspended, .lastLoggingStopped:
             loggingGap = true
