@@ -24,17 +24,19 @@ public final class AttachedQueue {
 
     /// Attaches a queue of (about) `entries` entries; `memory.reason` says
     /// how many it got and why.
+    /// `scope` (the migratable controller's namespaces) makes the engine
+    /// report every entry outside it (`QueueRegistration.scope`).
     public convenience init(
         engine: Engine, backend: any QueueBackend, consumer: Consumer, cntlid: UInt16,
-        entries: UInt32, startLogging: Bool = true
+        entries: UInt32, startLogging: Bool = true, scope: QueueScope? = nil
     ) throws(QueueLifecycleError) {
         try self.init(engine: engine, backend: backend, consumer: consumer, cntlid: cntlid,
-                      entries: entries, startLogging: startLogging, failingAfter: nil)
+                      entries: entries, startLogging: startLogging, scope: scope, failingAfter: nil)
     }
 
     init(
         engine: Engine, backend: any QueueBackend, consumer: Consumer, cntlid: UInt16,
-        entries: UInt32, startLogging: Bool, failingAfter failure: Step?
+        entries: UInt32, startLogging: Bool, scope: QueueScope? = nil, failingAfter failure: Step?
     ) throws(QueueLifecycleError) {
         self.engine = engine
         self.backend = backend
@@ -49,7 +51,7 @@ public final class AttachedQueue {
         cdqid = try backend.createQueue(memory: memory, cntlid: cntlid, eventFD: eventFD)
         do {
             try inject(.create)
-            handle = try Self.register(engine, backend, consumer, memory, cdqid, eventFD)
+            handle = try Self.register(engine, backend, consumer, memory, cdqid, eventFD, scope)
         } catch {
             try? backend.deleteQueue(cdqid)
             throw error
@@ -67,12 +69,12 @@ public final class AttachedQueue {
 
     private static func register(
         _ engine: Engine, _ backend: any QueueBackend, _ consumer: Consumer, _ memory: QueueMemory,
-        _ cdqid: UInt16, _ eventFD: EventFD
+        _ cdqid: UInt16, _ eventFD: EventFD, _ scope: QueueScope?
     ) throws(QueueLifecycleError) -> QueueHandle {
         do {
             return try engine.register(QueueRegistration(
                 memory: memory.buffer.baseAddress!, entryCount: memory.entryCount, cdqid: cdqid,
-                eventFD: eventFD, transport: backend.transport, consumer: consumer))
+                eventFD: eventFD, transport: backend.transport, consumer: consumer, scope: scope))
         } catch {
             throw .engine(error)
         }

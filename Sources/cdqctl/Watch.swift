@@ -30,6 +30,7 @@ struct Watch: ParsableCommand {
     @Flag(help: "Watch a simulated controller with random writers instead of a device.") var simulate = false
     @Option(help: "With --simulate: writer threads.") var writers: Int = 1
     @Option(help: "With --simulate: writes per second, over all writers.") var writeRate: Double = 1000
+    @Option(help: .hidden) var simulateFault: SimulatedFault?
 
     func validate() throws {
         guard simulate != (device != nil) else { throw ValidationError("give a controller device, or --simulate, not both") }
@@ -55,8 +56,15 @@ struct Watch: ParsableCommand {
             note("watching \(target.backend.name) CNTLID \(cntlid): CDQID \(queue.cdqid), \(queue.entryCount) entries; \(queue.memory.reason)")
             var stream = EntryStream(json: json, consumer: consumer)
             try target.startWriters()
-            let stoppedBy = watch(&stream, engine: engine, queue: queue, signals: &signals)
+            let stoppedBy = watch(&stream, engine: engine, queue: queue, target: target, signals: &signals)
             let produced = target.stopWriters()
+            if let loss = stream.loss {
+                // Nothing to stop: delete what may be left (the memory is kept if that fails).
+                try? queue.detach()
+                stream.drain()
+                note("stopped (\(stoppedBy)): \(stream.summary(engine.statistics.totals))")
+                throw QueueLost(loss: loss, cdqid: queue.cdqid)
+            }
             let stopError: Error?
             do { try queue.stopLoggingAndDetach(); stopError = nil } catch { stopError = error }
             stream.drain()
@@ -67,12 +75,20 @@ struct Watch: ParsableCommand {
     }
 
     /// Streams until a signal or the deadline; returns what stopped it.
-    private func watch(_ stream: inout EntryStream, engine: Engine, queue: AttachedQueue, signals: inout StopSignals) -> String {
+    private func watch(
+        _ stream: inout EntryStream, engine: Engine, queue: AttachedQueue, target: WatchTarget, signals: inout StopSignals
+    ) -> String {
         let start = MonotonicClock.nanoseconds()
         let deadline = seconds.map { start + UInt64($0 * 1e9) }
         var rates = RateReporter(intervalNanoseconds: UInt64(interval * 1e9), start: start)
+        var fault = simulateFault
         while true {
             if let signal = signals.take() { return signal == 2 ? "SIGINT" : "SIGTERM" }
+            if stream.loss != nil { return "queue lost" }
+            if let pending = fault, MonotonicClock.nanoseconds() - start >= 300_000_000 {
+                target.inject(pending, cntlid: cntlid)
+                fault = nil
+            }
             let now = MonotonicClock.nanoseconds()
             if let deadline, now >= deadline { return "after \(seconds!) s" }
             stream.wait(timeoutNanoseconds: 50_000_000)
@@ -86,6 +102,12 @@ struct Watch: ParsableCommand {
         guard seen != produced else { return }
         throw WatchMismatch(seen: seen, produced: produced, overflows: overflows)
     }
+}
+
+/// The engine lost the watched queue: the controller forgot it or went away.
+struct QueueLost: Error, CustomStringConvertible {
+    let loss: QueueLoss, cdqid: UInt16
+    var description: String { "CDQID \(cdqid) was lost: \(loss.description); nothing more can be watched" }
 }
 
 struct WatchMismatch: Error, CustomStringConvertible {
