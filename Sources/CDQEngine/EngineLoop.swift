@@ -435,7 +435,30 @@ final class EngineLoop {
         guard index < admins.count, let pending = admins[index] else { return }
         admins[index] = nil
         freeAdmins.append(index)
-        pending.completion(outcome)
+        if !pending.abandoned { pending.completion(outcome) }
+    }
+
+    /// Answers callers' admin commands without data that waited longer
+    /// than `adminTimeoutNanoseconds`, in flight (cancelled where the ring
+    /// holds them; the slot is kept until an answer comes) or not yet sent.
+    /// A command with a data buffer is never given up: the device may
+    /// still write the buffer, so only its completion may release it.
+    private func expireAdmins(now: UInt64) {
+        let timeout = configuration.adminTimeoutNanoseconds
+        func expired(_ pending: PendingAdmin) -> Bool { pending.data == nil && now &- pending.queuedAt >= timeout }
+        let timedOut = AdminOutcome.systemError(SystemError(
+            "admin command: no completion in \(timeout / 1_000_000) ms; given up", errno: 110 /* ETIMEDOUT */))
+        for index in admins.indices {
+            guard let pending = admins[index], !pending.abandoned, expired(pending) else { continue }
+            pending.abandoned = true
+            if pending.transport.completionEventFD == nil {
+                let target = UserData(kind: Tag.admin.rawValue, index: UInt32(index))
+                try? ring.nextSubmission().prepareCancel(target, UserData(kind: Tag.cancel.rawValue, index: 0))
+            }
+            pending.completion(timedOut)
+        }
+        for pending in adminBacklog where expired(pending) { pending.completion(timedOut) }
+        adminBacklog.removeAll(where: expired)
     }
 
     // MARK: Watchdog
@@ -448,6 +471,7 @@ final class EngineLoop {
     /// head updates that gave up: a lost event costs latency, never entries.
     private func watchdogFired() {
         let now = MonotonicClock.nanoseconds()
+        expireAdmins(now: now)
         // A stalled queue waits for its consumer's space signal; should that
         // signal ever be missed, the free space itself is the cue.
         for index in consumers.indices where !stalledByConsumer[index].isEmpty && consumers[index].ring.freeSpace > 0 {
@@ -591,7 +615,7 @@ final class EngineLoop {
             case .register, .stop: break
             }
         }
-        for case let pending? in admins { pending.completion(.engineStopped) }
+        for case let pending? in admins where !pending.abandoned { pending.completion(.engineStopped) }
         for pending in adminBacklog { pending.completion(.engineStopped) }
         admins = Array(repeating: nil, count: maximumAdminCommands)
         adminBacklog.removeAll()

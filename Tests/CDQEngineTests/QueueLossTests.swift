@@ -1,4 +1,4 @@
-import CDQEngine
+@testable import CDQEngine
 import CDQNVMe
 import CDQSimulator
 import CDQTestSupport
@@ -63,5 +63,37 @@ import Testing
         let start = MonotonicClock.nanoseconds()
         queue.detach()
         #expect(MonotonicClock.nanoseconds() - start < 5_000_000_000, "unregister returned")
+    }
+}
+
+extension QueueLossTests {
+    /// A caller's admin command the controller never answers is answered by
+    /// the engine with a timeout; the engine goes on serving the queue.
+    @Test func aCallersAdminCommandThatNeverCompletesTimesOut() throws {
+        let fixture = try EngineFixture(controllers: 1, configuration: Self.configuration)
+        let backend = SimulatedQueueBackend(subsystem: fixture.subsystem, transport: fixture.transport)
+        let consumer = try Consumer(capacity: 64)
+        let queue = try AttachedQueue(engine: fixture.engine, backend: backend, consumer: consumer, cntlid: 1, entries: 64)
+        fixture.subsystem.faults.loseNextAdminCommands(1, opcode: AdminOpcode.trackSend.rawValue)
+        let start = MonotonicClock.nanoseconds()
+        let outcome = try fixture.engine.executeAdmin(.trackSend(cdqid: queue.cdqid, logging: .stop), via: fixture.transport)
+        #expect(MonotonicClock.nanoseconds() - start < 5_000_000_000, "answered, not hung")
+        guard case .systemError(let error) = outcome else { Issue.record("\(outcome)"); return }
+        #expect(error.errno == 110 && "\(error)".contains("given up"))
+        // The slot stays taken by the lost command; the next ones still work.
+        #expect(fixture.write(1, lba: 3) == .success)
+        #expect(collect(consumer, count: 2).map(\.kind) == [.entry, .entry])
+        try queue.stopLoggingAndDetach()
+    }
+
+    @Test func lossRulesAreExact() {
+        #expect(QueueLoss.of(status: .invalidControllerDataQueue) == .unknownToController)
+        #expect(QueueLoss.of(status: NVMeStatus(rawValue: 0x4137)) == .unknownToController, "with DNR, as QEMU answers")
+        #expect(QueueLoss.of(status: .invalidFieldInCommand) == nil)
+        #expect(QueueLoss.of(status: .internalError) == nil)
+        #expect(QueueLoss.of(negatedErrno: -19) == .deviceGone)
+        #expect(QueueLoss.of(negatedErrno: -5) == .deviceGone)
+        #expect(QueueLoss.of(negatedErrno: -22) == nil)
+        #expect(QueueLoss.of(negatedErrno: 0) == nil)
     }
 }
