@@ -18,6 +18,9 @@ public final class AttachedQueue {
     public let backend: any QueueBackend
     let engine: Engine
     private var attached = true
+    /// The controller confirmed the delete (false while attached, and after
+    /// a failed delete, when the memory is kept: see `detach()`).
+    public private(set) var deleted = false
 
     /// Steps after which a test may inject a failure.
     enum Step: String { case memory, eventFD, create, register, trackSend }
@@ -126,6 +129,7 @@ public final class AttachedQueue {
             memory.quarantine()
             throw error
         }
+        deleted = true
     }
 
     func admin(_ step: String, _ command: NVMeCommand, data: UnsafeMutableRawBufferPointer? = nil) throws(QueueLifecycleError) {

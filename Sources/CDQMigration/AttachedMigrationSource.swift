@@ -79,7 +79,10 @@ public final class AttachedMigrationSource: MigrationController {
         } else {
             // Stop logging before the memory goes away; the queue is deleted after it.
             do { try queue.stopLoggingAndDetach(timeoutNanoseconds: 1_000_000_000); done.append("logging stopped and the queue deleted") }
-            catch { done.append("the queue deleted (\(error))") }
+            catch {
+                done.append(queue.deleted ? "the queue deleted (\(error))"
+                    : "the queue could not be deleted, its memory is kept (\(error))")
+            }
         }
         return done.joined(separator: ", ")
     }

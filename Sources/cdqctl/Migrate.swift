@@ -49,6 +49,7 @@ struct Migrate: ParsableCommand {
     @Option(help: "A change record that cannot be applied exactly: resync (copy everything again) or abort (stop, source resumed).")
     var onUntrusted: UntrustedEntryPolicy = .resync
     @Flag(help: "Print one JSON object instead of text.") var json = false
+    @Option(help: .hidden) var simulateFault: SimulatedFault?
 
     func validate() throws {
         if simulate && device != nil { throw ValidationError("give a device or --simulate, not both") }
@@ -89,7 +90,8 @@ struct Migrate: ParsableCommand {
         defer { migration.stopWriters() }
         let migrator = try migration.migrator(to: destination, configuration: configuration())
         cancel.watch(migrator)
-        let report = try migrator.run { display.show($0) }
+        let fault = MigrationFault(simulateFault, subsystem: migration.subsystem)
+        let report = try migrator.run { display.show($0); fault.check($0) }
         display.finish()
         return MigrateSummary(source: MigrateSummary.describe(migration.setup), destination: destination, report: report,
                               sequentialBytesPerSecond: sequential)

@@ -54,6 +54,10 @@ final class WatchTarget {
     /// Makes the simulated controller misbehave (`--simulate-fault`, for tests).
     func inject(_ fault: SimulatedFault, cntlid: UInt16) {
         guard let subsystem else { return }
+        Self.inject(fault, into: subsystem, cntlid: cntlid)
+    }
+
+    static func inject(_ fault: SimulatedFault, into subsystem: SimulatedSubsystem, cntlid: UInt16) {
         switch fault {
         case .deleteQueue: subsystem.deleteQueueBehindTheHost(cntlid: cntlid)
         case .reset: subsystem.resetController(cntlid: cntlid)

@@ -23,3 +23,39 @@ extension CDQCtlTests {
         #expect(bogus.stderr.contains("--on-untrusted"))
     }
 }
+
+extension CDQCtlTests {
+    /// The controller loses the queue mid-copy: exit status 3, the reason,
+    /// "the destination is incomplete", and the source left running.
+    @Test(arguments: ["delete-queue", "reset"])
+    func migrateStopsWhenTheQueueIsLost(_ fault: String) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdqctl-lost-\(getpid())-\(fault)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = try cdqctl("migrate", "--simulate", "--namespace-size", "16M", "--writers", "1", "--write-rate", "1000",
+                             "--destination", directory.appendingPathComponent("destination.img").path, "--simulate-fault", fault)
+        #expect(run.status == 3, "\(run.stderr)")
+        #expect(run.stderr.contains("the controller's queue was lost (the controller no longer knows the queue"))
+        #expect(run.stderr.contains("the destination is incomplete"))
+        // Lost during the bulk copy, found within a second: before or after the suspend.
+        #expect(run.stderr.contains("controller 1 was not suspended") || run.stderr.contains("controller 1 resumed"))
+        #expect(run.stderr.contains("the queue could not be deleted, its memory is kept"))
+    }
+
+    @Test func migrateCountsAHostileEntryAndStillVerifies() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdqctl-hostile-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let destination = directory.appendingPathComponent("destination.img").path
+        let run = try cdqctl("migrate", "--simulate", "--namespace-size", "16M", "--writers", "1", "--write-rate", "1000",
+                             "--destination", destination, "--verify", "--json", "--simulate-fault", "hostile-entry")
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(report["untrusted_entries"] as? [String: Int] == ["reserved_esa": 1])
+        #expect(report["verified"] as? Bool == true)
+        let aborted = try cdqctl("migrate", "--simulate", "--namespace-size", "16M", "--writers", "1", "--write-rate", "1000",
+                                 "--destination", destination, "--on-untrusted", "abort", "--simulate-fault", "hostile-entry")
+        #expect(aborted.status == 3)
+        #expect(aborted.stderr.contains("an untrusted entry (reserved_esa) and --on-untrusted abort"))
+    }
+}
