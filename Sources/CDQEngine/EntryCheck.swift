@@ -9,14 +9,22 @@ import CDQNVMe
 /// record (ESA 0, LBACIR 0), is decided by a few integer compares on the
 /// fast path; anything else takes `validate()`.
 public struct EntryCheck: Sendable {
-    /// Empty when the queue has no scope (only the entry's shape is checked).
-    @usableFromInline let namespaces: [QueueScope.Namespace]
+    /// The scope's first namespace, held inline so the usual queue (one
+    /// namespace) is checked without touching an array; NSID 0 (which no
+    /// change record may name) when the scope is empty.
+    @usableFromInline let firstNSID: UInt32
+    @usableFromInline let firstCapacity: UInt64
+    /// The scope's other namespaces.
+    @usableFromInline let others: [QueueScope.Namespace]
     @usableFromInline let scoped: Bool
     @usableFromInline let convention: NLBConvention
 
     /// `nil`: no scope was given, so only `validate()` applies.
     public init(scope: QueueScope?) {
-        namespaces = scope?.namespaces ?? []
+        let namespaces = scope?.namespaces ?? []
+        firstNSID = namespaces.first?.nsid ?? 0
+        firstCapacity = namespaces.first?.capacity ?? 0
+        others = Array(namespaces.dropFirst())
         scoped = scope != nil
         convention = scope?.convention ?? .specification
     }
@@ -43,12 +51,18 @@ public struct EntryCheck: Sendable {
     /// A well-formed change record against the queue's namespaces.
     @inlinable
     func scopeProblem(_ entry: MigrationQueueEntry) -> RecordProblem? {
-        for namespace in namespaces where namespace.nsid == entry.nsid {
-            guard entry.lbaChange == .rangeChanged else { return nil }
-            let count = entry.blockCount(convention: convention)
-            let fits = entry.startingLBA < namespace.capacity && count <= namespace.capacity - entry.startingLBA
-            return fits ? nil : .rangePastCapacity
+        if entry.nsid == firstNSID { return rangeProblem(entry, capacity: firstCapacity) }
+        for namespace in others where namespace.nsid == entry.nsid {
+            return rangeProblem(entry, capacity: namespace.capacity)
         }
         return .namespaceOutOfScope
+    }
+
+    /// A change record of a namespace with `capacity` blocks: its range must end inside it.
+    @inlinable
+    func rangeProblem(_ entry: MigrationQueueEntry, capacity: UInt64) -> RecordProblem? {
+        guard entry.lbaChange == .rangeChanged else { return nil }
+        let count = entry.blockCount(convention: convention)
+        return entry.startingLBA < capacity && count <= capacity - entry.startingLBA ? nil : .rangePastCapacity
     }
 }

@@ -43,10 +43,11 @@ public enum PhaseTagDrain {
         while outcome.count < region.count {
             let entry = memory + Int(index) * MigrationQueueEntry.size
             let attributes = cdq_load_acquire_u8((entry + MigrationQueueEntry.attributesOffset).assumingMemoryBound(to: UInt8.self))
-            let raw = entry.loadUnaligned(as: (UInt64, UInt64, UInt64, UInt64).self)
             var kind = CDQRecord.Kind.entry
             var detail: UInt8 = 0
+            let raw: (UInt64, UInt64, UInt64, UInt64)
             if (attributes & 1 == 1) == phase {
+                raw = entry.loadUnaligned(as: (UInt64, UInt64, UInt64, UInt64).self)
                 let decoded = MigrationQueueEntry(raw: raw, attributes: attributes)
                 let entryStatus = decoded.entryStatus
                 if entryStatus.isLast { outcome.lastEntries += 1 }
@@ -62,6 +63,7 @@ public enum PhaseTagDrain {
                 // Mark the hole read with this lap's phase, as a post would
                 // have: left old, it would read as new on the next lap.
                 let attributes = (entry + MigrationQueueEntry.attributesOffset).assumingMemoryBound(to: UInt8.self)
+                raw = entry.loadUnaligned(as: (UInt64, UInt64, UInt64, UInt64).self)
                 cdq_store_release_u8(attributes, (attributes.pointee & ~1) | (phase ? 1 : 0))
                 kind = .problem
                 detail = RecordProblem.tailJump.rawValue

@@ -28,6 +28,24 @@ import Testing
         for entry in entries { #expect(check.problem(entry) == nil, "\(entry)") }
     }
 
+    @Test func aScopeOfSeveralNamespacesChecksEachAgainstItsOwnCapacity() {
+        let check = EntryCheck(scope: QueueScope([.init(nsid: 1, capacity: 100), .init(nsid: 3, capacity: 1000)]))
+        func change(_ nsid: UInt32, _ slba: UInt64) -> MigrationQueueEntry {
+            MigrationQueueEntry(nsid: nsid, numberOfLogicalBlocks: 9, startingLBA: slba, phaseTag: true)
+        }
+        #expect(check.problem(change(1, 90)) == nil)
+        #expect(check.problem(change(1, 91)) == .rangePastCapacity)
+        #expect(check.problem(change(3, 990)) == nil)
+        #expect(check.problem(change(3, 991)) == .rangePastCapacity)
+        #expect(check.problem(change(2, 0)) == .namespaceOutOfScope)
+        #expect(EntryCheck(scope: QueueScope([])).problem(change(1, 0)) == .namespaceOutOfScope)
+        // The TP4159 emulation's deallocation ranges are 1's based: 10 blocks end at 100.
+        let emulation = EntryCheck(scope: QueueScope(nsid: 1, capacity: 100, convention: .tp4159Emulation))
+        let deallocated = MigrationQueueEntry(nsid: 1, numberOfLogicalBlocks: 10, startingLBA: 90, phaseTag: true, deallocated: true)
+        #expect(emulation.problem(deallocated) == nil)
+        #expect(check.problem(deallocated) == .rangePastCapacity, "read 0's based, it would be 11 blocks")
+    }
+
     @Test func withoutAScopeOnlyTheShapeIsChecked() {
         let check = EntryCheck(scope: nil)
         #expect(check.problem(MigrationQueueEntry(nsid: 7, numberOfLogicalBlocks: 0, startingLBA: 1 << 60, phaseTag: true)) == nil)
