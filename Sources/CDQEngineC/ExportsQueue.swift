@@ -154,11 +154,7 @@ public func cdqQueueInfoGet(_ handle: OpaquePointer?, _ out: UnsafeMutablePointe
 @_cdecl("cdq_queue_stats_get")
 public func cdqQueueStatsGet(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<cdq_queue_stats>?) -> Int32 {
     cCall { () throws(CAPIError) in
-        let queue = try Handles.queues.object(handle)
-        var statistics: QueueStatistics?
-        try queue.withQueue { attached in statistics = queue.engine.engine.statistics(of: attached.handle) }
-        guard let statistics else { throw CAPIError(ENOTCONN, "the engine no longer holds queue \(queue.cdqid)") }
-        try StructIO.write(cQueueStats(statistics), to: UnsafeMutableRawPointer(out), name: "cdq_queue_stats")
+        try StructIO.write(cQueueStats(try statistics(of: handle)), to: UnsafeMutableRawPointer(out), name: "cdq_queue_stats")
         return 0
     }
 }
@@ -166,10 +162,7 @@ public func cdqQueueStatsGet(_ handle: OpaquePointer?, _ out: UnsafeMutablePoint
 @_cdecl("cdq_queue_problem_stats_get")
 public func cdqQueueProblemStatsGet(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<cdq_queue_problem_stats>?) -> Int32 {
     cCall { () throws(CAPIError) in
-        let queue = try Handles.queues.object(handle)
-        var statistics: QueueStatistics?
-        try queue.withQueue { attached in statistics = queue.engine.engine.statistics(of: attached.handle) }
-        guard let statistics else { throw CAPIError(ENOTCONN, "the engine no longer holds queue \(queue.cdqid)") }
+        let statistics = try statistics(of: handle)
         var stats = cdq_queue_problem_stats()
         stats.size = UInt32(MemoryLayout<cdq_queue_problem_stats>.size)
         stats.problems = statistics.problems
@@ -182,4 +175,13 @@ public func cdqQueueProblemStatsGet(_ handle: OpaquePointer?, _ out: UnsafeMutab
         try StructIO.write(stats, to: UnsafeMutableRawPointer(out), name: "cdq_queue_problem_stats")
         return 0
     }
+}
+
+/// The engine's counters of an attached queue's handle; ENOTCONN once detached.
+private func statistics(of handle: OpaquePointer?) throws(CAPIError) -> QueueStatistics {
+    let queue = try Handles.queues.object(handle)
+    var statistics: QueueStatistics?
+    try queue.withQueue { attached in statistics = queue.engine.engine.statistics(of: attached.handle) }
+    guard let statistics else { throw CAPIError(ENOTCONN, "the engine no longer holds queue \(queue.cdqid)") }
+    return statistics
 }

@@ -5,10 +5,8 @@ import Testing
 /// `cdqctl migrate` reports untrusted entries by kind and takes `--on-untrusted`.
 extension CDQCtlTests {
     @Test func migrateReportsUntrustedEntriesAndTakesTheirPolicy() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdqctl-untrusted-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let destination = directory.appendingPathComponent("destination.img").path
+        let directory = try ScratchDirectory("untrusted")
+        let destination = directory.file("destination.img")
         let run = try cdqctl("migrate", "--simulate", "--namespace-size", "8M", "--writers", "1", "--write-rate", "1000",
                              "--destination", destination, "--on-untrusted", "abort", "--json")
         #expect(run.status == 0, "\(run.stderr)")
@@ -29,11 +27,9 @@ extension CDQCtlTests {
     /// "the destination is incomplete", and the source left running.
     @Test(arguments: ["delete-queue", "reset"])
     func migrateStopsWhenTheQueueIsLost(_ fault: String) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdqctl-lost-\(getpid())-\(fault)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try ScratchDirectory("lost-\(fault)")
         let run = try cdqctl("migrate", "--simulate", "--namespace-size", "16M", "--writers", "1", "--write-rate", "1000",
-                             "--destination", directory.appendingPathComponent("destination.img").path, "--simulate-fault", fault)
+                             "--destination", directory.file("destination.img"), "--simulate-fault", fault)
         #expect(run.status == 3, "\(run.stderr)")
         #expect(run.stderr.contains("the controller's queue was lost (the controller no longer knows the queue"))
         #expect(run.stderr.contains("the destination is incomplete"))
@@ -43,10 +39,8 @@ extension CDQCtlTests {
     }
 
     @Test func migrateCountsAHostileEntryAndStillVerifies() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdqctl-hostile-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let destination = directory.appendingPathComponent("destination.img").path
+        let directory = try ScratchDirectory("hostile")
+        let destination = directory.file("destination.img")
         let run = try cdqctl("migrate", "--simulate", "--namespace-size", "16M", "--writers", "1", "--write-rate", "1000",
                              "--destination", destination, "--verify", "--json", "--simulate-fault", "hostile-entry")
         #expect(run.status == 0, "\(run.stderr)")
@@ -58,4 +52,18 @@ extension CDQCtlTests {
         #expect(aborted.status == 3)
         #expect(aborted.stderr.contains("an untrusted entry (reserved_esa) and --on-untrusted abort"))
     }
+}
+
+/// A directory for one test's files, removed with them.
+final class ScratchDirectory {
+    let url: URL
+
+    init(_ name: String) throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("cdqctl-\(name)-\(getpid())")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    func file(_ name: String) -> String { url.appendingPathComponent(name).path }
 }
