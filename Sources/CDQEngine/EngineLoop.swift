@@ -478,10 +478,14 @@ final class EngineLoop {
             for slot in stalledByConsumer[index] { slots[slot]?.stalled = false; schedule(slot) }
             stalledByConsumer[index].removeAll(keepingCapacity: true)
         }
+        // A queue being removed waits for its head update; one that never
+        // answers must not keep `unregister` waiting for ever.
+        for case let slot? in slots where slot.updateInFlight && now &- slot.sentAt >= configuration.adminTimeoutNanoseconds {
+            lose(slot, .adminTimeout)
+            if let removal = slot.removal { finishRemoval(slot, removal) }
+        }
         for case let slot? in slots where slot.removal == nil {
-            if slot.updateInFlight && now &- slot.sentAt >= configuration.adminTimeoutNanoseconds {
-                lose(slot, .adminTimeout)
-            } else if slot.loss == nil && !slot.updateInFlight && now &- slot.sentAt >= configuration.livenessProbeNanoseconds {
+            if slot.loss == nil && !slot.updateInFlight && now &- slot.sentAt >= configuration.livenessProbeNanoseconds {
                 slot.triggerArmed = false // a head update is due: the liveness probe
                 schedule(slot.index)
             }

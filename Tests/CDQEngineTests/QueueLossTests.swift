@@ -97,3 +97,30 @@ extension QueueLossTests {
         #expect(QueueLoss.of(negatedErrno: 0) == nil)
     }
 }
+
+extension QueueLossTests {
+    /// Unregister waits for the queue's head update in flight; when that
+    /// never completes, the admin timeout ends the wait.
+    @Test func unregisterDuringAHeadUpdateThatNeverCompletesReturns() throws {
+        var configuration = Self.configuration
+        configuration.adminTimeoutNanoseconds = 1_000_000_000 // unregister starts well before it
+        let fixture = try EngineFixture(controllers: 1, configuration: configuration)
+        let consumer = try Consumer(capacity: 64)
+        let queue = try fixture.attach(cntlid: 1, entries: 64, consumer: consumer)
+        _ = collect(consumer, count: 1)
+        fixture.subsystem.faults.loseNextAdminCommands(1, opcode: AdminOpcode.setFeatures.rawValue)
+        #expect(fixture.write(1, lba: 7) == .success)
+        // Wait until a head update has been swallowed, then unregister at once.
+        let deadline = MonotonicClock.nanoseconds() + 2_000_000_000
+        while fixture.subsystem.faults.statistics.adminCommandsLost == 0 && MonotonicClock.nanoseconds() < deadline {
+            MonotonicClock.sleep(nanoseconds: 200_000)
+        }
+        #expect(fixture.subsystem.faults.statistics.adminCommandsLost == 1)
+        #expect(fixture.engine.statistics.totals.queueLosses == 0, "not yet timed out")
+        let start = MonotonicClock.nanoseconds()
+        _ = try fixture.engine.unregister(queue.handle)
+        #expect(MonotonicClock.nanoseconds() - start < 5_000_000_000, "unregister returned")
+        #expect(fixture.engine.statistics.totals.queueLosses == 1, "the timeout ended the wait")
+        queue.detach()
+    }
+}
