@@ -201,7 +201,8 @@ public final class Migrator: @unchecked Sendable {
         report.finalBytes = try copy(byteRanges(takeRound()), phase: .suspended)
         report.recopiedBytes += report.finalBytes
         try copier.destination.synchronize()
-        try checkCancelled()
+        // A record read during the final copy may still end the migration (abort).
+        if let failure { throw failure }
     }
 
     private func verify() throws(MigrationError) {
