@@ -6,8 +6,9 @@ import CDQNVMe
 /// loop and any other reader of a CDQ apply the very same rule.
 ///
 /// Built once per queue at registration. The usual entry, a range change
-/// record (ESA 0, LBACIR 0), is decided by a few integer compares on the
-/// fast path; anything else takes `validate()`.
+/// record (ESA 0, LBACIR 0) inside the scope's first namespace, is decided
+/// by a few integer compares inline; anything else takes the full rules
+/// (`validate()`, then the scope).
 public struct EntryCheck: Sendable {
     /// The scope's first namespace, held inline so the usual queue (one
     /// namespace) is checked without touching an array; NSID 0 (which no
@@ -18,6 +19,9 @@ public struct EntryCheck: Sendable {
     @usableFromInline let others: [QueueScope.Namespace]
     @usableFromInline let scoped: Bool
     @usableFromInline let convention: NLBConvention
+    /// The inline fast path applies: a scope whose first namespace counts
+    /// NLB the specification's way.
+    @usableFromInline let fastPath: Bool
 
     /// `nil`: no scope was given, so only `validate()` applies.
     public init(scope: QueueScope?) {
@@ -27,6 +31,7 @@ public struct EntryCheck: Sendable {
         others = Array(namespaces.dropFirst())
         scoped = scope != nil
         convention = scope?.convention ?? .specification
+        fastPath = scope != nil && convention == .specification && firstNSID != 0
     }
 
     /// ESA bits (3:1) and LBACIR bits (7:6) of the attributes byte.
@@ -35,6 +40,13 @@ public struct EntryCheck: Sendable {
     /// The problem with `entry`, or nil when it can be applied as it is.
     @inlinable
     public func problem(_ entry: MigrationQueueEntry) -> RecordProblem? {
+        // The usual entry: a range change record of the first namespace that
+        // ends inside it (slba + nlb + 1 <= capacity, which also rules out
+        // a wrap past 2^64). A handful of instructions.
+        if fastPath && entry.attributes & Self.statusAndChangeBits == 0 && entry.nsid == firstNSID
+            && entry.startingLBA < firstCapacity && UInt64(entry.numberOfLogicalBlocks) < firstCapacity - entry.startingLBA {
+            return nil
+        }
         if entry.attributes & Self.statusAndChangeBits == 0 {
             // A range change record: the common case, checked inline.
             if entry.nsid == 0 { return .changeRecordWithoutNamespace }

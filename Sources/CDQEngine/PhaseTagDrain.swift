@@ -48,14 +48,14 @@ public enum PhaseTagDrain {
             let raw: (UInt64, UInt64, UInt64, UInt64)
             if (attributes & 1 == 1) == phase {
                 raw = entry.loadUnaligned(as: (UInt64, UInt64, UInt64, UInt64).self)
-                let decoded = MigrationQueueEntry(raw: raw, attributes: attributes)
-                let entryStatus = decoded.entryStatus
-                if entryStatus.isLast { outcome.lastEntries += 1 }
-                if let problem = check.problem(decoded) {
+                // ESA (bits 3:1): 0 for a change record, the usual entry.
+                let entryStatus = attributes >> 1 & 0b111
+                if entryStatus != 0 && EntryStatusAttribute(rawValue: entryStatus).isLast { outcome.lastEntries += 1 }
+                if let problem = check.problem(MigrationQueueEntry(raw: raw, attributes: attributes)) {
                     kind = .problem
                     detail = problem.rawValue
                     outcome.problems += 1
-                } else if entryStatus == .lastQueueFull {
+                } else if entryStatus == EntryStatusAttribute.lastQueueFull.rawValue {
                     kind = .overflow
                     outcome.overflows += 1
                 }

@@ -67,6 +67,36 @@ import Testing
         }
     }
 
+    /// With a scope, the inline path for in-range change records gives
+    /// what the rules say, written out plainly here, on arbitrary entries
+    /// near the namespace's end and around 2^64.
+    @Test func theScopedFastPathAgreesWithThePlainRules() {
+        var random = SplitMix64(seed: 13)
+        let capacity: UInt64 = 1000
+        let check = EntryCheck(scope: QueueScope(nsid: 1, capacity: capacity))
+        func rules(_ entry: MigrationQueueEntry) -> RecordProblem? {
+            if let problem = entry.validate() { return RecordProblem(problem) }
+            if entry.isMarker { return nil }
+            guard entry.nsid == 1 else { return .namespaceOutOfScope }
+            guard entry.lbaChange == .rangeChanged else { return nil }
+            let end = entry.startingLBA.addingReportingOverflow(entry.blockCount())
+            return end.overflow || end.partialValue > capacity ? .rangePastCapacity : nil
+        }
+        for _ in 0..<200_000 {
+            let bits = random.next()
+            let slba: UInt64 = switch bits & 3 {
+            case 0: random.next() % 1100
+            case 1: UInt64.max - random.next() % 2000
+            case 2: capacity - random.next() % 8
+            default: random.next()
+            }
+            let entry = MigrationQueueEntry(
+                nsid: UInt32(truncatingIfNeeded: bits >> 2 & 3), numberOfLogicalBlocks: UInt32(truncatingIfNeeded: random.next() % 1200),
+                startingLBA: slba, attributes: bits >> 4 & 1 == 0 ? 0 : UInt8(truncatingIfNeeded: bits >> 8))
+            #expect(check.problem(entry) == rules(entry), "\(entry)")
+        }
+    }
+
     @Test func theCatalogueCoversEveryEntryProblem() {
         // Every kind of RecordProblem but the tail jump appears in the catalogue.
         let names = Set(HostileEntry.catalogue(capacity: Self.capacity, lba: 100).map(\.problem))
