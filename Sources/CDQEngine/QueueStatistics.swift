@@ -2,7 +2,7 @@ import Atomics
 
 /// Counters of one queue, written by the loop thread, readable from any.
 public struct QueueStatistics: Sendable, Equatable {
-    /// Entries delivered to the consumer (overflow events included).
+    /// Records delivered to the consumer (overflow, problem and queue-lost records included).
     public var entries: UInt64 = 0
     /// Readiness events (eventfd wake-ups) seen.
     public var wakeups: UInt64 = 0
