@@ -478,17 +478,21 @@ final class EngineLoop {
             for slot in stalledByConsumer[index] { slots[slot]?.stalled = false; schedule(slot) }
             stalledByConsumer[index].removeAll(keepingCapacity: true)
         }
-        // A queue being removed waits for its head update; one that never
-        // answers must not keep `unregister` waiting for ever.
-        for case let slot? in slots where slot.updateInFlight && now &- slot.sentAt >= configuration.adminTimeoutNanoseconds {
-            lose(slot, .adminTimeout)
-            if let removal = slot.removal { finishRemoval(slot, removal) }
+        // Queues being removed too: one whose head update never answers
+        // must not keep `unregister` waiting for ever.
+        for case let slot? in slots {
+            switch slot.deadline(now: now, configuration) {
+            case .adminTimedOut:
+                lose(slot, .adminTimeout)
+                if let removal = slot.removal { finishRemoval(slot, removal) }
+            case .probe where slot.removal == nil:
+                slot.triggerArmed = false // a head update is due
+                schedule(slot.index)
+            case .probe, nil:
+                break
+            }
         }
         for case let slot? in slots where slot.removal == nil {
-            if slot.loss == nil && !slot.updateInFlight && now &- slot.sentAt >= configuration.livenessProbeNanoseconds {
-                slot.triggerArmed = false // a head update is due: the liveness probe
-                schedule(slot.index)
-            }
             slot.waitingForWatchdog = false
             if now &- slot.lastScan >= configuration.watchdogIntervalNanoseconds {
                 slot.counters.watchdogScans.add(1)

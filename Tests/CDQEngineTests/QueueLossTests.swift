@@ -124,3 +124,16 @@ extension QueueLossTests {
         queue.detach()
     }
 }
+
+extension QueueLossTests {
+    @Test func deadlinesAreDecidedByTimeAlone() {
+        func due(_ now: UInt64, inFlight: Bool, lost: Bool = false) -> QueueDeadline? {
+            QueueDeadline.due(now: now, sentAt: 1_000, updateInFlight: inFlight, lost: lost, adminTimeout: 500, livenessProbe: 200)
+        }
+        #expect(due(1_100, inFlight: true) == nil)
+        #expect(due(1_500, inFlight: true) == .adminTimedOut)
+        #expect(due(1_100, inFlight: false) == nil)
+        #expect(due(1_200, inFlight: false) == .probe)
+        #expect(due(9_000, inFlight: true, lost: true) == nil, "a lost queue is never touched again")
+    }
+}
