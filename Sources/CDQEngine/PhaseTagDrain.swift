@@ -84,22 +84,36 @@ public enum PhaseTagDrain {
         return outcome
     }
 
-    /// True when the slot after `index` (whose phase is old) carries the new
-    /// phase while `index` still does not: a tail that jumped over `index`.
+    /// How far a scan that stops looks ahead for a tail that jumped.
+    static let lookAhead: UInt32 = 8
+
+    /// True when one of the next `lookAhead` slots after `index` (whose
+    /// phase is old) carries the new phase while `index` still does not: a
+    /// tail that jumped over `index`.
     ///
-    /// A controller posts in order, phase byte last, so once the later slot
+    /// A controller posts in order, phase byte last, so once a later slot
     /// is seen new (acquire), an in-order post of `index` is visible too; a
-    /// slot still old after that was skipped. One extra load per scan that
-    /// ends on an old phase, none per entry. The caller gives the skipped
-    /// slot this lap's phase: the one host write into queue memory, to a
-    /// slot the controller has passed.
+    /// slot still old after that was skipped. At most `lookAhead` extra
+    /// loads per scan that ends on an old phase, none per entry. The caller
+    /// gives the skipped slot this lap's phase: the one host write into
+    /// queue memory, to a slot the controller has passed. Each slot of a
+    /// longer jump is found in turn as the scan reaches it.
     @inline(__always)
     static func tailSkipped(_ memory: UnsafeRawPointer, entryCount: UInt32, after index: UInt32, phase: Bool) -> Bool {
-        let next = index + 1 == entryCount ? 0 : index + 1
-        // Past the end of the queue the next lap's phase is the other one.
-        let nextPhase = next == 0 ? !phase : phase
-        guard (phaseByte(memory, next) & 1 == 1) == nextPhase else { return false }
-        return (phaseByte(memory, index) & 1 == 1) != phase
+        var next = index
+        var nextPhase = phase
+        for _ in 0 ..< min(lookAhead, entryCount - 1) {
+            next += 1
+            if next == entryCount {
+                // Past the end of the queue the next lap's phase is the other one.
+                next = 0
+                nextPhase.toggle()
+            }
+            if (phaseByte(memory, next) & 1 == 1) == nextPhase {
+                return (phaseByte(memory, index) & 1 == 1) != phase
+            }
+        }
+        return false
     }
 
     @inline(__always)

@@ -1,4 +1,4 @@
-import CDQEngine
+@testable import CDQEngine
 import CDQNVMe
 import CDQUring
 import Testing
@@ -116,5 +116,36 @@ import Testing
         #expect(more.map(\.kind) == [.entry])
         #expect(readIndex == 0 && !phase)
         #expect(drain(queue, &readIndex, &phase, room: 8).0.isEmpty)
+    }
+
+    @Test func aJumpOverSeveralSlotsReportsEachSkippedSlot() {
+        let queue = Queue(entries: 16)
+        queue.post(0, lba: 0, phase: true)
+        queue.post(4, lba: 4, phase: true) // slots 1, 2 and 3 skipped
+        var readIndex: UInt32 = 0, phase = true
+        let (records, outcome) = drain(queue, &readIndex, &phase, room: 16)
+        #expect(records.map(\.kind) == [.entry, .problem, .problem, .problem, .entry])
+        #expect(records.compactMap(\.problem) == [.tailJump, .tailJump, .tailJump] && outcome.problems == 3)
+        #expect(readIndex == 5)
+    }
+
+    @Test func aJumpBeyondTheLookAheadIsNotSeen() {
+        let queue = Queue(entries: 32)
+        queue.post(0, lba: 0, phase: true)
+        queue.post(Int(PhaseTagDrain.lookAhead) + 2, lba: 9, phase: true)
+        var readIndex: UInt32 = 0, phase = true
+        #expect(drain(queue, &readIndex, &phase, room: 32).0.map(\.kind) == [.entry], "documented: the scan waits at the hole")
+    }
+
+    @Test func aJumpAcrossTheEndOfTheQueueIsSeen() {
+        let queue = Queue(entries: 4)
+        for slot in 0..<3 { queue.post(slot, lba: UInt64(slot), phase: true) }
+        var readIndex: UInt32 = 0, phase = true
+        _ = drain(queue, &readIndex, &phase, room: 8)
+        #expect(readIndex == 3)
+        queue.post(0, lba: 10, phase: false) // slot 3 skipped, the lap ends, slot 0 of the next lap written
+        let (records, _) = drain(queue, &readIndex, &phase, room: 8)
+        #expect(records.map(\.kind) == [.problem, .entry])
+        #expect(records.last?.entry.startingLBA == 10 && readIndex == 1 && !phase)
     }
 }
