@@ -97,8 +97,9 @@ public enum PhaseTagDrain {
     /// loads per scan that ends on an old phase, none per entry. The caller
     /// gives the skipped slot this lap's phase: the one host write into
     /// queue memory, to a slot the controller has passed. Each slot of a
-    /// longer jump is found in turn as the scan reaches it.
-    @inline(__always)
+    /// longer jump is found in turn as the scan reaches it. Out of line: it
+    /// runs once per scan, and the per-entry loop stays small.
+    @inline(never)
     static func tailSkipped(_ memory: UnsafeRawPointer, entryCount: UInt32, after index: UInt32, phase: Bool) -> Bool {
         var next = index
         var nextPhase = phase
