@@ -108,7 +108,7 @@ let package = Package(
         ),
 
         // Helpers the test targets share (a seeded generator, descriptor counts).
-        .target(name: "CDQTestSupport", dependencies: ["CDQUring"], path: "Tests/CDQTestSupport"),
+        .target(name: "CDQTestSupport", dependencies: ["CDQUring", "CDQNVMe"], path: "Tests/CDQTestSupport"),
         .testTarget(name: "CDQNVMeTests", dependencies: ["CDQNVMe", "CDQTestSupport"]),
         .testTarget(name: "CDQUringTests", dependencies: ["CDQUring", "CCDQ"]),
         .testTarget(name: "CDQKernelTests", dependencies: ["CDQKernel", "CDQNVMe", "CDQUring", "CDQEngine", "CCDQ", "CDQTestSupport"]),

@@ -31,7 +31,7 @@ extern "C" {
 /* This header's version. The major number changes only when a function or
  * struct changes incompatibly; minor versions only add. */
 #define CDQ_ENGINE_VERSION_MAJOR 0
-#define CDQ_ENGINE_VERSION_MINOR 1
+#define CDQ_ENGINE_VERSION_MINOR 2
 #define CDQ_ENGINE_VERSION_PATCH 0
 #define CDQ_ENGINE_VERSION \
     ((CDQ_ENGINE_VERSION_MAJOR << 16) | (CDQ_ENGINE_VERSION_MINOR << 8) | CDQ_ENGINE_VERSION_PATCH)
@@ -63,8 +63,12 @@ typedef struct cdq_record {
     _Alignas(8) uint8_t entry[32]; /* the raw entry, little endian */
     uint32_t queue;                /* cdq_queue_info.index of its queue */
     uint16_t cdqid;                /* the controller's id of the queue */
-    uint8_t kind;                  /* CDQ_RECORD_ENTRY or CDQ_RECORD_OVERFLOW */
-    uint8_t reserved;              /* undefined; do not read */
+    uint8_t kind;                  /* CDQ_RECORD_* */
+    union {
+        uint8_t reserved;          /* the name of this byte before 0.2 */
+        uint8_t detail;            /* CDQ_PROBLEM_* for a problem record,
+                                      CDQ_LOSS_* for a queue-lost record, else 0 */
+    };
 } cdq_record;
 
 enum {
@@ -73,6 +77,34 @@ enum {
     /* The controller's queue overflowed (an ESA 7 entry): changes were
      * lost, every LBA of this queue's namespaces may have changed. */
     CDQ_RECORD_OVERFLOW = 1,
+    /* An entry the engine found wrong (detail: CDQ_PROBLEM_*), carried raw
+     * in `entry`. It cannot be applied exactly: every LBA of this queue's
+     * namespaces may have changed. */
+    CDQ_RECORD_PROBLEM = 2,
+    /* The queue is lost (detail: CDQ_LOSS_*): the engine no longer reads
+     * it and nothing more will arrive from it; `entry` is zero. Detach it. */
+    CDQ_RECORD_QUEUE_LOST = 3,
+};
+
+/* What is wrong with the entry of a CDQ_RECORD_PROBLEM record. */
+enum {
+    CDQ_PROBLEM_RESERVED_ESA = 1,           /* ESA 4, 5 or 6 */
+    CDQ_PROBLEM_RESERVED_LBACIR = 2,        /* LBACIR 3 */
+    CDQ_PROBLEM_MARKER_WITH_LBA_CHANGE = 3, /* FIRST/LAST with LBACIR other than 2 */
+    CDQ_PROBLEM_MARKER_WITH_RANGE = 4,      /* FIRST/LAST with a non-zero NSID, NLB or SLBA */
+    CDQ_PROBLEM_CHANGE_WITHOUT_CHANGE = 5,  /* ESA 0 with LBACIR 2 */
+    CDQ_PROBLEM_CHANGE_WITHOUT_NAMESPACE = 6, /* a change record with NSID 0 */
+    CDQ_PROBLEM_RANGE_OVERFLOW = 7,         /* SLBA + blocks runs past 2^64 */
+    CDQ_PROBLEM_NAMESPACE_OUT_OF_SCOPE = 8, /* an NSID the queue's controller does not log */
+    CDQ_PROBLEM_RANGE_PAST_CAPACITY = 9,    /* a range at or past the namespace's end */
+    CDQ_PROBLEM_TAIL_JUMP = 10,             /* the tail skipped this slot: an entry may be missing */
+};
+
+/* Why the queue of a CDQ_RECORD_QUEUE_LOST record was lost. */
+enum {
+    CDQ_LOSS_UNKNOWN_TO_CONTROLLER = 1, /* Invalid Controller Data Queue: deleted or reset */
+    CDQ_LOSS_DEVICE_GONE = 2,           /* ENODEV or EIO from the kernel */
+    CDQ_LOSS_ADMIN_TIMEOUT = 3,         /* a head update never completed */
 };
 
 /* Entry status attribute (ESA, bits 3:1 of byte 31). */
@@ -265,6 +297,18 @@ int cdq_queue_info_get(cdq_queue *queue, cdq_queue_info *info);
 /* Counters of an attached queue. -ENOTCONN once detached. */
 int cdq_queue_stats_get(cdq_queue *queue, cdq_queue_stats *stats);
 
+/* Entries the engine could not trust, and losses, of one queue (0.2). */
+typedef struct cdq_queue_problem_stats {
+    uint32_t size;            /* sizeof(cdq_queue_problem_stats) */
+    uint32_t reserved;
+    uint64_t problems;        /* CDQ_RECORD_PROBLEM records delivered */
+    uint64_t by_kind[16];     /* indexed by CDQ_PROBLEM_* */
+    uint64_t queue_losses;    /* CDQ_RECORD_QUEUE_LOST records delivered (0 or 1) */
+} cdq_queue_problem_stats;
+
+/* -ENOTCONN once detached. */
+int cdq_queue_problem_stats_get(cdq_queue *queue, cdq_queue_problem_stats *stats);
+
 /* ---- Simulated subsystem (for agents' own tests) ------------------ */
 
 typedef struct cdq_simulator_config {
@@ -311,6 +355,19 @@ typedef struct cdq_writer_stats {
 
 /* The writer of controller `cntlid` (counts since the first start). */
 int cdq_simulator_writer_stats(cdq_simulator *simulator, uint16_t cntlid, cdq_writer_stats *stats);
+
+/* Fault injection, so an agent can test what it does with a controller
+ * that misbehaves (0.2). */
+
+/* Controller `cntlid` posts these 32 bytes as its next entry, whatever
+ * they say (only the phase tag is the queue's). -ENODEV: no such
+ * controller; -EAGAIN: it has no queue, or its queue is full. */
+int cdq_simulator_post_entry(cdq_simulator *simulator, uint16_t cntlid, const uint8_t entry[32]);
+
+/* Controller `cntlid` deletes its queue on its own, as a reset would: the
+ * engine then delivers a CDQ_RECORD_QUEUE_LOST record (within about a
+ * second). -ENODEV: no such controller; -ENOENT: it has no queue. */
+int cdq_simulator_delete_queue(cdq_simulator *simulator, uint16_t cntlid);
 
 #ifdef __cplusplus
 }

@@ -173,7 +173,7 @@ let queueBenchmarks: @Sendable () -> Void = {
 // MARK: Phase-tag drain
 
 /// The engine's own drain loop (`PhaseTagDrain.copy`, what the loop runs
-/// per queue) over entries filled beforehand, 256 per reservation as with
+/// per queue, each entry checked against the queue's scope) over entries filled beforehand, 256 per reservation as with
 /// the default `drainBatch`, into a consumer-ring-sized buffer; one
 /// iteration is one entry. The queue holds more entries than a run drains
 /// (scaling .kilo: 1,000), so every entry read is new.
@@ -189,6 +189,8 @@ let drainBenchmarks: @Sendable () -> Void = {
             MigrationQueueEntry(nsid: 1, numberOfLogicalBlocks: 7, startingLBA: UInt64(slot) * 8, phaseTag: true)
                 .write(to: queue + slot * MigrationQueueEntry.size, includingPhase: true)
         }
+        // Every entry checked against a one-namespace scope, as the engine does.
+        let check = EntryCheck(scope: QueueScope(nsid: 1, capacity: UInt64(entries) * 8))
         var readIndex: UInt32 = 0
         var phase = true
         var drained = 0
@@ -197,7 +199,7 @@ let drainBenchmarks: @Sendable () -> Void = {
             let batch = min(256, benchmark.scaledIterations.count - drained)
             let region = UnsafeMutableBufferPointer(rebasing: records[drained..<(drained + batch)])
             let outcome = PhaseTagDrain.copy(from: queue, entryCount: entries, readIndex: &readIndex, expectedPhase: &phase,
-                                             into: region, queue: 0, cdqid: 1)
+                                             into: region, queue: 0, cdqid: 1, check: check)
             drained += outcome.count
         }
         benchmark.stopMeasurement()

@@ -18,23 +18,28 @@ public final class AttachedQueue {
     public let backend: any QueueBackend
     let engine: Engine
     private var attached = true
+    /// The controller confirmed the delete (false while attached, and after
+    /// a failed delete, when the memory is kept: see `detach()`).
+    public private(set) var deleted = false
 
     /// Steps after which a test may inject a failure.
     enum Step: String { case memory, eventFD, create, register, trackSend }
 
     /// Attaches a queue of (about) `entries` entries; `memory.reason` says
     /// how many it got and why.
+    /// `scope` (the migratable controller's namespaces) makes the engine
+    /// report every entry outside it (`QueueRegistration.scope`).
     public convenience init(
         engine: Engine, backend: any QueueBackend, consumer: Consumer, cntlid: UInt16,
-        entries: UInt32, startLogging: Bool = true
+        entries: UInt32, startLogging: Bool = true, scope: QueueScope? = nil
     ) throws(QueueLifecycleError) {
         try self.init(engine: engine, backend: backend, consumer: consumer, cntlid: cntlid,
-                      entries: entries, startLogging: startLogging, failingAfter: nil)
+                      entries: entries, startLogging: startLogging, scope: scope, failingAfter: nil)
     }
 
     init(
         engine: Engine, backend: any QueueBackend, consumer: Consumer, cntlid: UInt16,
-        entries: UInt32, startLogging: Bool, failingAfter failure: Step?
+        entries: UInt32, startLogging: Bool, scope: QueueScope? = nil, failingAfter failure: Step?
     ) throws(QueueLifecycleError) {
         self.engine = engine
         self.backend = backend
@@ -49,7 +54,7 @@ public final class AttachedQueue {
         cdqid = try backend.createQueue(memory: memory, cntlid: cntlid, eventFD: eventFD)
         do {
             try inject(.create)
-            handle = try Self.register(engine, backend, consumer, memory, cdqid, eventFD)
+            handle = try Self.register(engine, backend, consumer, memory, cdqid, eventFD, scope)
         } catch {
             try? backend.deleteQueue(cdqid)
             throw error
@@ -67,12 +72,12 @@ public final class AttachedQueue {
 
     private static func register(
         _ engine: Engine, _ backend: any QueueBackend, _ consumer: Consumer, _ memory: QueueMemory,
-        _ cdqid: UInt16, _ eventFD: EventFD
+        _ cdqid: UInt16, _ eventFD: EventFD, _ scope: QueueScope?
     ) throws(QueueLifecycleError) -> QueueHandle {
         do {
             return try engine.register(QueueRegistration(
                 memory: memory.buffer.baseAddress!, entryCount: memory.entryCount, cdqid: cdqid,
-                eventFD: eventFD, transport: backend.transport, consumer: consumer))
+                eventFD: eventFD, transport: backend.transport, consumer: consumer, scope: scope))
         } catch {
             throw .engine(error)
         }
@@ -108,19 +113,32 @@ public final class AttachedQueue {
     }
 
     /// Unregisters from the engine, deletes the queue on the controller and
-    /// gives the memory back. Idempotent. The memory is released even when
-    /// the delete fails, after the engine has stopped reading it; the error
-    /// is still reported.
+    /// gives the memory back. Idempotent.
+    ///
+    /// The memory rule: memory the kernel may still have pinned, or the
+    /// controller may still write, is never reused while the queue may
+    /// exist. So when the delete fails (the controller is gone or does not
+    /// answer, the queue was lost), the memory is not unmapped but kept
+    /// until the process ends (`QueueMemory.quarantined`); the error is
+    /// still reported.
     public func detach() throws(QueueLifecycleError) {
         guard attached else { return }
         attached = false
         _ = try? engine.unregister(handle)
-        try backend.deleteQueue(cdqid)
+        do { try backend.deleteQueue(cdqid) } catch {
+            memory.quarantine()
+            throw error
+        }
+        deleted = true
     }
 
     func admin(_ step: String, _ command: NVMeCommand, data: UnsafeMutableRawBufferPointer? = nil) throws(QueueLifecycleError) {
         let outcome: AdminOutcome
-        do { outcome = try engine.executeAdmin(command, data: data, via: backend.transport) } catch { throw .engine(error) }
+        // A command without data may be given up after the admin timeout
+        // (nothing of the caller's stays in flight); one with data may not.
+        let timeout = data == nil ? engine.configuration.adminTimeoutNanoseconds : nil
+        do { outcome = try engine.executeAdmin(command, data: data, via: backend.transport, timeoutNanoseconds: timeout) }
+        catch { throw .engine(error) }
         do { _ = try outcome.get() } catch { throw .admin(step: step, error) }
     }
 }

@@ -22,14 +22,18 @@ public final class Engine: @unchecked Sendable {
     private var thread: OSThread?
 
     /// Starts the loop thread. `onQueueError` is called on the loop thread
-    /// when a head update fails (keep it short; it must not block).
+    /// when a head update fails, `onQueueProblem` for every entry delivered
+    /// as a `.problem` record and every queue lost (keep both short; they
+    /// must not block).
     public init(
         _ configuration: EngineConfiguration = EngineConfiguration(),
-        onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)? = nil
+        onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)? = nil,
+        onQueueProblem: (@Sendable (QueueHandle, QueueProblem) -> Void)? = nil
     ) throws(SystemError) {
         precondition(configuration.maximumQueues > 0 && configuration.drainBatch > 0, "bounds must be positive")
         self.configuration = configuration
-        shared = try EngineShared(maximumQueues: configuration.maximumQueues, onQueueError: onQueueError)
+        shared = try EngineShared(maximumQueues: configuration.maximumQueues, onQueueError: onQueueError,
+                                  onQueueProblem: onQueueProblem)
         let shared = self.shared
         let started = try EventFD()
         thread = try OSThread(name: "cdq engine loop") {

@@ -10,6 +10,12 @@ final class PendingAdmin: @unchecked Sendable {
     let data: UnsafeMutableRawBufferPointer?
     let transport: any AdminTransport
     let completion: @Sendable (AdminOutcome) -> Void
+    /// When it was handed to the loop (for the admin timeout).
+    let queuedAt = MonotonicClock.nanoseconds()
+    /// Answered with a timeout while still in flight: its slot stays taken
+    /// until a completion arrives, so a late one cannot be taken for the
+    /// answer to a newer command in the same slot.
+    var abandoned = false
 
     init(_ command: NVMeCommand, data: UnsafeMutableRawBufferPointer?, transport: any AdminTransport,
          completion: @escaping @Sendable (AdminOutcome) -> Void) {

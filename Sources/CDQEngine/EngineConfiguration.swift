@@ -17,6 +17,15 @@ public struct EngineConfiguration: Sendable {
     public var headUpdateRetries: Int
     /// When a busy queue is polled instead of waiting for events; nil: never.
     public var polling: PollingPolicy?
+    /// A head update not completed after this long is cancelled and its
+    /// queue lost (`QueueLoss.adminTimeout`); `AttachedQueue` gives its
+    /// admin commands the same time. Checked at watchdog ticks.
+    public var adminTimeoutNanoseconds: UInt64 = 10_000_000_000
+    /// A queue that sent no head update for this long gets one anyway (the
+    /// same head, the trigger re-armed): one admin command per idle
+    /// interval, so a queue the controller deleted or forgot in a reset is
+    /// found lost even when nothing is logged any more.
+    public var livenessProbeNanoseconds: UInt64 = 1_000_000_000
 
     public init(
         maximumQueues: Int = 4096, ringEntries: UInt32 = 1024, drainBatch: Int = 256,

@@ -129,6 +129,12 @@ final class EngineLoop {
             break // a read that found the counter already reset (EAGAIN): nothing to do
         case .headUpdate:
             guard let slot = current(tag) else { return }
+            if let loss = QueueLoss.of(negatedErrno: completion.result) {
+                slot.updateInFlight = false
+                lose(slot, loss)
+                if let removal = slot.removal { finishRemoval(slot, removal) }
+                return
+            }
             let status: NVMeStatus = completion.result == 0 ? .success
                 : completion.result > 0 ? NVMeStatus(rawValue: UInt16(truncatingIfNeeded: completion.result)) : .internalError
             headUpdateCompleted(slot, status)
@@ -194,6 +200,7 @@ final class EngineLoop {
             slot.scheduled = false
             slot.lastScan = now
             guard slot.removal == nil else { continue }
+            if slot.loss != nil { deliverLoss(slot); continue }
             scan(slot)
         }
         scanning.removeAll(keepingCapacity: true)
@@ -242,12 +249,24 @@ final class EngineLoop {
         var expectedPhase = slot.expectedPhase
         let outcome = PhaseTagDrain.copy(
             from: slot.memory, entryCount: slot.entryCount, readIndex: &readIndex, expectedPhase: &expectedPhase,
-            into: region, queue: UInt32(slot.index), cdqid: slot.cdqid)
+            into: region, queue: UInt32(slot.index), cdqid: slot.cdqid, check: slot.check)
         slot.readIndex = readIndex
         slot.expectedPhase = expectedPhase
         if outcome.overflows > 0 { slot.counters.overflows.add(UInt64(outcome.overflows)) }
         if outcome.lastEntries > 0 { slot.counters.lastEntries.add(UInt64(outcome.lastEntries)) }
+        if outcome.problems > 0 { noteProblems(slot, UnsafeBufferPointer(rebasing: region[..<outcome.count])) }
         return outcome.count
+    }
+
+    /// Counts each `.problem` record by kind and tells the error callback.
+    /// Off the hot path: only a copy that found problems comes here.
+    private func noteProblems(_ slot: QueueSlot, _ records: UnsafeBufferPointer<CDQRecord>) {
+        let handle = QueueHandle(index: UInt32(slot.index), generation: slot.generation)
+        for record in records {
+            guard let problem = record.problem else { continue }
+            slot.counters.countProblem(problem)
+            shared.report(handle, .entry(problem, record.entry))
+        }
     }
 
     private func stall(_ slot: QueueSlot) {
@@ -295,6 +314,7 @@ final class EngineLoop {
             return
         }
         slot.updateInFlight = true
+        slot.sentAt = MonotonicClock.nanoseconds()
         slot.sentHead = slot.readIndex
         slot.triggerArmed = trigger != nil
         slot.counters.headUpdates.add(1)
@@ -302,7 +322,16 @@ final class EngineLoop {
     }
 
     private func headUpdateCompleted(_ slot: QueueSlot, _ status: NVMeStatus) {
+        // A late answer for a lost queue (its update was abandoned) changes nothing.
+        guard slot.loss == nil else { return }
         slot.updateInFlight = false
+        if let loss = QueueLoss.of(status: status) {
+            slot.counters.adminErrors.add(1)
+            shared.report(QueueHandle(index: UInt32(slot.index), generation: slot.generation), status)
+            lose(slot, loss)
+            if let removal = slot.removal { finishRemoval(slot, removal) }
+            return
+        }
         if status.isSuccess {
             slot.acknowledgedHead = slot.sentHead
             slot.retries = 0
@@ -325,6 +354,48 @@ final class EngineLoop {
         // Scan once more after arming: entries posted before the trigger was
         // armed would otherwise wait for a wrap (the lost wake-up, §4).
         schedule(slot.index)
+    }
+
+    // MARK: Losing a queue
+
+    /// The controller lost the queue (QueueLoss): the engine never reads it
+    /// or sends it a head update again, counts the loss, tells the error
+    /// callback, and delivers one `.queueLost` record. A head update still
+    /// in flight is abandoned (cancelled on the ring where it lives there),
+    /// so unregistering never waits for an answer that may not come.
+    private func lose(_ slot: QueueSlot, _ loss: QueueLoss) {
+        guard slot.loss == nil else { return }
+        if slot.updateInFlight {
+            if slot.transport.completionEventFD == nil {
+                let target = UserData(kind: Tag.headUpdate.rawValue, generation: slot.generation, index: UInt32(slot.index))
+                try? ring.nextSubmission().prepareCancel(target, UserData(kind: Tag.cancel.rawValue, index: 0))
+            }
+            slot.updateInFlight = false
+        }
+        slot.loss = loss
+        if slot.polling {
+            slot.polling = false
+            pollingSlots.removeAll { $0 == slot.index }
+        }
+        slot.counters.queueLosses.add(1)
+        shared.report(QueueHandle(index: UInt32(slot.index), generation: slot.generation), .lost(loss))
+        deliverLoss(slot)
+    }
+
+    /// Puts the `.queueLost` record into the consumer's ring, or waits for
+    /// space like any stalled queue: the record is never dropped.
+    private func deliverLoss(_ slot: QueueSlot) {
+        guard let loss = slot.loss, !slot.lossDelivered else { return }
+        let region = slot.consumer.ring.reserve(max: 1)
+        guard !region.isEmpty else {
+            if slot.consumer.waitForSpace() { schedule(slot.index) } else { stall(slot) }
+            return
+        }
+        region[0] = CDQRecord(raw: (0, 0, 0, 0), queue: UInt32(slot.index), cdqid: slot.cdqid, kind: .queueLost, detail: loss.rawValue)
+        slot.consumer.ring.commit(1)
+        slot.lossDelivered = true
+        slot.counters.entries.add(1)
+        if slot.consumer.wakeConsumer() { shared.counters.systemCalls.add(1) }
     }
 
     private func markForFlush(_ transport: any AdminTransport) {
@@ -364,7 +435,30 @@ final class EngineLoop {
         guard index < admins.count, let pending = admins[index] else { return }
         admins[index] = nil
         freeAdmins.append(index)
-        pending.completion(outcome)
+        if !pending.abandoned { pending.completion(outcome) }
+    }
+
+    /// Answers callers' admin commands without data that waited longer
+    /// than `adminTimeoutNanoseconds`, in flight (cancelled where the ring
+    /// holds them; the slot is kept until an answer comes) or not yet sent.
+    /// A command with a data buffer is never given up: the device may
+    /// still write the buffer, so only its completion may release it.
+    private func expireAdmins(now: UInt64) {
+        let timeout = configuration.adminTimeoutNanoseconds
+        func expired(_ pending: PendingAdmin) -> Bool { pending.data == nil && now &- pending.queuedAt >= timeout }
+        let timedOut = AdminOutcome.systemError(SystemError(
+            "admin command: no completion in \(timeout / 1_000_000) ms; given up", errno: 110 /* ETIMEDOUT */))
+        for index in admins.indices {
+            guard let pending = admins[index], !pending.abandoned, expired(pending) else { continue }
+            pending.abandoned = true
+            if pending.transport.completionEventFD == nil {
+                let target = UserData(kind: Tag.admin.rawValue, index: UInt32(index))
+                try? ring.nextSubmission().prepareCancel(target, UserData(kind: Tag.cancel.rawValue, index: 0))
+            }
+            pending.completion(timedOut)
+        }
+        for pending in adminBacklog where expired(pending) { pending.completion(timedOut) }
+        adminBacklog.removeAll(where: expired)
     }
 
     // MARK: Watchdog
@@ -377,11 +471,26 @@ final class EngineLoop {
     /// head updates that gave up: a lost event costs latency, never entries.
     private func watchdogFired() {
         let now = MonotonicClock.nanoseconds()
+        expireAdmins(now: now)
         // A stalled queue waits for its consumer's space signal; should that
         // signal ever be missed, the free space itself is the cue.
         for index in consumers.indices where !stalledByConsumer[index].isEmpty && consumers[index].ring.freeSpace > 0 {
             for slot in stalledByConsumer[index] { slots[slot]?.stalled = false; schedule(slot) }
             stalledByConsumer[index].removeAll(keepingCapacity: true)
+        }
+        // Queues being removed too: one whose head update never answers
+        // must not keep `unregister` waiting for ever.
+        for case let slot? in slots {
+            switch slot.deadline(now: now, configuration) {
+            case .adminTimedOut:
+                lose(slot, .adminTimeout)
+                if let removal = slot.removal { finishRemoval(slot, removal) }
+            case .probe where slot.removal == nil:
+                slot.triggerArmed = false // a head update is due
+                schedule(slot.index)
+            case .probe, nil:
+                break
+            }
         }
         for case let slot? in slots where slot.removal == nil {
             slot.waitingForWatchdog = false
@@ -514,7 +623,7 @@ final class EngineLoop {
             case .register, .stop: break
             }
         }
-        for case let pending? in admins { pending.completion(.engineStopped) }
+        for case let pending? in admins where !pending.abandoned { pending.completion(.engineStopped) }
         for pending in adminBacklog { pending.completion(.engineStopped) }
         admins = Array(repeating: nil, count: maximumAdminCommands)
         adminBacklog.removeAll()

@@ -12,6 +12,7 @@ final class EngineShared: @unchecked Sendable {
     let counters = EngineCounters()
     private let latency = Locked(WakeupLatency.empty)
     private let onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)?
+    private let onQueueProblem: (@Sendable (QueueHandle, QueueProblem) -> Void)?
 
     struct State {
         var freeSlots: [Int]
@@ -24,10 +25,14 @@ final class EngineShared: @unchecked Sendable {
     private let state: Locked<State>
     let maximumQueues: Int
 
-    init(maximumQueues: Int, onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)?) throws(SystemError) {
+    init(
+        maximumQueues: Int, onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)?,
+        onQueueProblem: (@Sendable (QueueHandle, QueueProblem) -> Void)? = nil
+    ) throws(SystemError) {
         mailbox = try ControlMailbox()
         self.maximumQueues = maximumQueues
         self.onQueueError = onQueueError
+        self.onQueueProblem = onQueueProblem
         state = Locked(State(freeSlots: Array((0..<maximumQueues).reversed()), generations: Array(repeating: 0, count: maximumQueues)))
     }
 
@@ -86,6 +91,10 @@ final class EngineShared: @unchecked Sendable {
         onQueueError?(handle, status)
     }
 
+    func report(_ handle: QueueHandle, _ problem: QueueProblem) {
+        onQueueProblem?(handle, problem)
+    }
+
     func fail(_ error: Error) {
         let system = (error as? SystemError) ?? SystemError("engine loop", errno: 5)
         state.withLock { $0.failure = system }
@@ -116,6 +125,8 @@ extension QueueStatistics {
             headUpdatesCoalesced: lhs.headUpdatesCoalesced + rhs.headUpdatesCoalesced,
             adminErrors: lhs.adminErrors + rhs.adminErrors, ringFullStalls: lhs.ringFullStalls + rhs.ringFullStalls,
             overflows: lhs.overflows + rhs.overflows, lastEntries: lhs.lastEntries + rhs.lastEntries,
-            watchdogScans: lhs.watchdogScans + rhs.watchdogScans)
+            watchdogScans: lhs.watchdogScans + rhs.watchdogScans, problems: lhs.problems + rhs.problems,
+            problemsByKind: lhs.problemsByKind.merging(rhs.problemsByKind, uniquingKeysWith: +),
+            queueLosses: lhs.queueLosses + rhs.queueLosses)
     }
 }

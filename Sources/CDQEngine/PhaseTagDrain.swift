@@ -1,34 +1,41 @@
 import CCDQ
 import CDQNVMe
 
-/// The engine's per-entry work: read a CDQ by phase tag and copy each new
-/// entry, raw, into a consumer's records (cdq-protocol.md §4).
+/// The engine's per-entry work: read a CDQ by phase tag, check each new
+/// entry (`EntryCheck`), and copy it, raw, into a consumer's records
+/// (cdq-protocol.md §4).
 ///
 /// Public so that benchmarks measure the very loop the engine runs, on
 /// queue memory they filled themselves; the engine calls it from its loop.
 public enum PhaseTagDrain {
     /// What one call found besides the entries it copied.
     public struct Outcome: Sendable, Equatable {
-        /// Entries copied into the region.
+        /// Records written into the region (entries, and a `.tailJump`
+        /// problem record for each skipped slot).
         public var count = 0
         /// ESA 7 entries among them (delivered as `.overflow` records).
         public var overflows = 0
         /// LAST entries among them (ESA 7 included).
         public var lastEntries = 0
+        /// `.problem` records among them.
+        public var problems = 0
     }
 
     /// Copies new entries of the queue at `memory` (`entryCount` entries of
-    /// 32 bytes) into `region`, starting at `readIndex`, and stops at the
+    /// 32 bytes; written only to mark a skipped slot, see `tailSkipped`) into `region`, starting at `readIndex`, and stops at the
     /// first entry whose phase is not `expectedPhase` or when `region` is
     /// full. Advances `readIndex` and flips `expectedPhase` on a wrap.
+    /// Every entry `check` finds a problem with becomes a `.problem` record
+    /// carrying the raw entry and the problem: nothing is dropped.
     ///
     /// Each phase byte is loaded with acquire ordering: the controller
     /// writes the other 31 bytes before it, so they are complete once the
     /// new phase is seen.
     @inline(__always)
     public static func copy(
-        from memory: UnsafeRawPointer, entryCount: UInt32, readIndex: inout UInt32, expectedPhase: inout Bool,
-        into region: UnsafeMutableBufferPointer<CDQRecord>, queue: UInt32, cdqid: UInt16
+        from memory: UnsafeMutableRawPointer, entryCount: UInt32, readIndex: inout UInt32, expectedPhase: inout Bool,
+        into region: UnsafeMutableBufferPointer<CDQRecord>, queue: UInt32, cdqid: UInt16,
+        check: EntryCheck = EntryCheck(scope: nil)
     ) -> Outcome {
         var outcome = Outcome()
         var index = readIndex
@@ -36,13 +43,35 @@ public enum PhaseTagDrain {
         while outcome.count < region.count {
             let entry = memory + Int(index) * MigrationQueueEntry.size
             let attributes = cdq_load_acquire_u8((entry + MigrationQueueEntry.attributesOffset).assumingMemoryBound(to: UInt8.self))
-            guard (attributes & 1 == 1) == phase else { break }
-            let raw = entry.loadUnaligned(as: (UInt64, UInt64, UInt64, UInt64).self)
-            let entryStatus = EntryStatusAttribute(rawValue: attributes >> 1)
-            let overflow = entryStatus == .lastQueueFull
-            if overflow { outcome.overflows += 1 }
-            if entryStatus.isLast { outcome.lastEntries += 1 }
-            region[outcome.count] = CDQRecord(raw: raw, queue: queue, cdqid: cdqid, kind: overflow ? .overflow : .entry)
+            var kind = CDQRecord.Kind.entry
+            var detail: UInt8 = 0
+            let raw: (UInt64, UInt64, UInt64, UInt64)
+            if (attributes & 1 == 1) == phase {
+                raw = entry.loadUnaligned(as: (UInt64, UInt64, UInt64, UInt64).self)
+                // ESA (bits 3:1): 0 for a change record, the usual entry.
+                let entryStatus = attributes >> 1 & 0b111
+                if entryStatus != 0 && EntryStatusAttribute(rawValue: entryStatus).isLast { outcome.lastEntries += 1 }
+                if let problem = check.problem(MigrationQueueEntry(raw: raw, attributes: attributes)) {
+                    kind = .problem
+                    detail = problem.rawValue
+                    outcome.problems += 1
+                } else if entryStatus == EntryStatusAttribute.lastQueueFull.rawValue {
+                    kind = .overflow
+                    outcome.overflows += 1
+                }
+            } else if tailSkipped(memory, entryCount: entryCount, after: index, phase: phase) {
+                // Mark the hole read with this lap's phase, as a post would
+                // have: left old, it would read as new on the next lap.
+                let attributes = (entry + MigrationQueueEntry.attributesOffset).assumingMemoryBound(to: UInt8.self)
+                raw = entry.loadUnaligned(as: (UInt64, UInt64, UInt64, UInt64).self)
+                cdq_store_release_u8(attributes, (attributes.pointee & ~1) | (phase ? 1 : 0))
+                kind = .problem
+                detail = RecordProblem.tailJump.rawValue
+                outcome.problems += 1
+            } else {
+                break
+            }
+            region[outcome.count] = CDQRecord(raw: raw, queue: queue, cdqid: cdqid, kind: kind, detail: detail)
             outcome.count += 1
             index += 1
             if index == entryCount {
@@ -53,5 +82,54 @@ public enum PhaseTagDrain {
         readIndex = index
         expectedPhase = phase
         return outcome
+    }
+
+    /// How far a scan that stops looks ahead for a tail that jumped.
+    static let lookAhead: UInt32 = 8
+
+    /// True when one of the next `lookAhead` slots after `index` (whose
+    /// phase is old) carries the new phase while `index` still does not: a
+    /// tail that jumped over `index`.
+    ///
+    /// A controller posts in order, phase byte last, so once a later slot
+    /// is seen new (acquire), an in-order post of `index` is visible too; a
+    /// slot still old after that was skipped. At most `lookAhead` extra
+    /// loads per scan that ends on an old phase, none per entry. The caller
+    /// gives the skipped slot this lap's phase: the one host write into
+    /// queue memory, to a slot the controller has passed. Each slot of a
+    /// longer jump is found in turn as the scan reaches it. Out of line: it
+    /// runs once per scan, and the per-entry loop stays small.
+    @inline(never)
+    static func tailSkipped(_ memory: UnsafeRawPointer, entryCount: UInt32, after index: UInt32, phase: Bool) -> Bool {
+        var next = index
+        var nextPhase = phase
+        for _ in 0 ..< min(lookAhead, entryCount - 1) {
+            next += 1
+            if next == entryCount {
+                // Past the end of the queue the next lap's phase is the other one.
+                next = 0
+                nextPhase.toggle()
+            }
+            if (phaseByte(memory, next) & 1 == 1) == nextPhase {
+                return (phaseByte(memory, index) & 1 == 1) != phase
+            }
+        }
+        return false
+    }
+
+    @inline(__always)
+    private static func phaseByte(_ memory: UnsafeRawPointer, _ index: UInt32) -> UInt8 {
+        let entry = memory + Int(index) * MigrationQueueEntry.size + MigrationQueueEntry.attributesOffset
+        return cdq_load_acquire_u8(entry.assumingMemoryBound(to: UInt8.self))
+    }
+}
+
+extension MigrationQueueEntry {
+    /// The entry in a record's raw words (little endian, as in queue
+    /// memory), with the attributes byte as the phase check read it.
+    @inline(__always)
+    init(raw: (UInt64, UInt64, UInt64, UInt64), attributes: UInt8) {
+        self.init(nsid: UInt32(truncatingIfNeeded: raw.0), numberOfLogicalBlocks: UInt32(truncatingIfNeeded: raw.0 >> 32),
+                  startingLBA: raw.1, attributes: attributes)
     }
 }

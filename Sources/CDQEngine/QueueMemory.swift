@@ -59,6 +59,19 @@ public final class QueueMemory: @unchecked Sendable {
 
     deinit { munmap(buffer.baseAddress, mappedBytes) }
 
+    /// Memories whose queue may still exist (a failed delete): kept mapped
+    /// until the process ends, so no later allocation reuses pages a
+    /// controller may still write or the kernel may still have pinned.
+    private static let kept = Locked<[QueueMemory]>([])
+
+    /// Keeps this memory mapped for the rest of the process.
+    public func quarantine() {
+        Self.kept.withLock { $0.append(self) }
+    }
+
+    /// How many queue memories are kept by `quarantine()`.
+    public static var quarantined: Int { kept.withLock { $0.count } }
+
     public static func allocate(_ policy: Policy) throws(QueueMemoryError) -> QueueMemory {
         switch policy {
         case .pages(let entries):

@@ -19,10 +19,14 @@ public struct QueueRegistration: @unchecked Sendable {
     public var consumer: Consumer
     public var head: UInt32
     public var phase: Bool
+    /// The namespaces the queue's entries may name; nil checks only each
+    /// entry's shape. Entries outside it are delivered as `.problem` records.
+    public var scope: QueueScope?
 
     public init(
         memory: UnsafeMutableRawPointer, entryCount: UInt32, cdqid: UInt16, eventFD: EventFD,
-        transport: any AdminTransport, consumer: Consumer, head: UInt32 = 0, phase: Bool = true
+        transport: any AdminTransport, consumer: Consumer, head: UInt32 = 0, phase: Bool = true,
+        scope: QueueScope? = nil
     ) {
         precondition(entryCount >= 2, "a CDQ has at least two entries")
         precondition(head < entryCount, "the head must lie inside the queue")
@@ -34,6 +38,7 @@ public struct QueueRegistration: @unchecked Sendable {
         self.consumer = consumer
         self.head = head
         self.phase = phase
+        self.scope = scope
     }
 }
 

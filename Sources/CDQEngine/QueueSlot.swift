@@ -14,6 +14,8 @@ final class QueueSlot {
     let consumer: Consumer
     let consumerIndex: Int
     let counters: QueueCounters
+    /// The per-entry rule, built from the registration's scope.
+    let check: EntryCheck
 
     /// Next slot to read, and the phase that marks a new entry there.
     var readIndex: UInt32
@@ -44,11 +46,19 @@ final class QueueSlot {
     var busyScans = 0
     var emptyPolls = 0
 
+    /// When the head update in flight was sent (for the admin timeout).
+    var sentAt: UInt64 = 0
+    /// The queue is lost: never read or updated again (`EngineLoop.lose`).
+    var loss: QueueLoss?
+    /// The `.queueLost` record is in the consumer's ring.
+    var lossDelivered = false
+
     /// Set when unregister was asked for; the slot is freed once nothing is in flight.
     var removal: RemovalRequest?
 
     init(index: Int, generation: UInt16, registration: QueueRegistration, consumerIndex: Int, counters: QueueCounters) {
         self.counters = counters
+        check = EntryCheck(scope: registration.scope)
         self.index = index
         self.generation = generation
         memory = registration.memory

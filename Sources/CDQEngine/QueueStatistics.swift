@@ -2,7 +2,7 @@ import Atomics
 
 /// Counters of one queue, written by the loop thread, readable from any.
 public struct QueueStatistics: Sendable, Equatable {
-    /// Entries delivered to the consumer (overflow events included).
+    /// Records delivered to the consumer (overflow, problem and queue-lost records included).
     public var entries: UInt64 = 0
     /// Readiness events (eventfd wake-ups) seen.
     public var wakeups: UInt64 = 0
@@ -25,6 +25,12 @@ public struct QueueStatistics: Sendable, Equatable {
     public var lastEntries: UInt64 = 0
     /// Scans started by the watchdog rather than an event.
     public var watchdogScans: UInt64 = 0
+    /// Entries delivered as `.problem` records (all kinds).
+    public var problems: UInt64 = 0
+    /// `problems` by kind; kinds never seen are absent.
+    public var problemsByKind: [RecordProblem: UInt64] = [:]
+    /// Queues lost (`.queueLost` records delivered): 0 or 1 for one queue.
+    public var queueLosses: UInt64 = 0
 }
 
 /// The loop's live counters behind `QueueStatistics` (relaxed atomics: each
@@ -41,6 +47,20 @@ final class QueueCounters: Sendable {
     let overflows = ManagedAtomic<UInt64>(0)
     let lastEntries = ManagedAtomic<UInt64>(0)
     let watchdogScans = ManagedAtomic<UInt64>(0)
+    /// Indexed by `RecordProblem.rawValue`.
+    let problems = (0...Int(RecordProblem.allCases.map(\.rawValue).max()!)).map { _ in ManagedAtomic<UInt64>(0) }
+    let queueLosses = ManagedAtomic<UInt64>(0)
+
+    func countProblem(_ problem: RecordProblem) { problems[Int(problem.rawValue)].add(1) }
+
+    private var problemsByKind: [RecordProblem: UInt64] {
+        var counts: [RecordProblem: UInt64] = [:]
+        for problem in RecordProblem.allCases {
+            let count = problems[Int(problem.rawValue)].load(ordering: .relaxed)
+            if count > 0 { counts[problem] = count }
+        }
+        return counts
+    }
 
     var snapshot: QueueStatistics {
         QueueStatistics(
@@ -50,7 +70,9 @@ final class QueueCounters: Sendable {
             headUpdatesCoalesced: headUpdatesCoalesced.load(ordering: .relaxed),
             adminErrors: adminErrors.load(ordering: .relaxed), ringFullStalls: ringFullStalls.load(ordering: .relaxed),
             overflows: overflows.load(ordering: .relaxed), lastEntries: lastEntries.load(ordering: .relaxed),
-            watchdogScans: watchdogScans.load(ordering: .relaxed))
+            watchdogScans: watchdogScans.load(ordering: .relaxed),
+            problems: problems.reduce(0) { $0 + $1.load(ordering: .relaxed) }, problemsByKind: problemsByKind,
+            queueLosses: queueLosses.load(ordering: .relaxed))
     }
 }
 

@@ -46,9 +46,14 @@ enum RecordLayout {
               MemoryLayout<CDQRecord>.stride == MemoryLayout<cdq_record>.stride,
               MemoryLayout<CDQRecord>.offset(of: \.queue) == MemoryLayout<cdq_record>.offset(of: \.queue),
               MemoryLayout<CDQRecord>.offset(of: \.cdqid) == MemoryLayout<cdq_record>.offset(of: \.cdqid),
-              MemoryLayout<CDQRecord>.offset(of: \.kind) == MemoryLayout<cdq_record>.offset(of: \.kind)
+              MemoryLayout<CDQRecord>.offset(of: \.kind) == MemoryLayout<cdq_record>.offset(of: \.kind),
+              MemoryLayout<CDQRecord>.offset(of: \.detail) == MemoryLayout<cdq_record>.offset(of: \.kind)! + 1
         else { return false }
         return kindByte(.entry) == UInt8(CDQ_RECORD_ENTRY) && kindByte(.overflow) == UInt8(CDQ_RECORD_OVERFLOW)
+            && kindByte(.problem) == UInt8(CDQ_RECORD_PROBLEM) && kindByte(.queueLost) == UInt8(CDQ_RECORD_QUEUE_LOST)
+            && RecordProblem.tailJump.rawValue == UInt8(CDQ_PROBLEM_TAIL_JUMP)
+            && RecordProblem.reservedEntryStatus.rawValue == UInt8(CDQ_PROBLEM_RESERVED_ESA)
+            && QueueLoss.adminTimeout.rawValue == UInt8(CDQ_LOSS_ADMIN_TIMEOUT)
     }()
 
     /// The byte C reads as `kind` for a record of this kind.

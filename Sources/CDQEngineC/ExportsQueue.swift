@@ -55,18 +55,22 @@ public func cdqQueueAttachSimulated(
             throw CAPIError(ENODEV, "the simulator has no migratable controller \(cntlid) "
                 + "(it has 1...\(simulator.subsystem.controllers.count))")
         }
-        let queue = try attach(engine, consumer, try simulator.backend(for: engine), cntlid: cntlid, entries: entries, flags: flags)
+        // The simulated controller logs one namespace, NSID = CNTLID: the engine checks every entry against it.
+        let scope = QueueScope(nsid: UInt32(cntlid), capacity: simulator.subsystem.configuration.namespaceCapacity)
+        let queue = try attach(engine, consumer, try simulator.backend(for: engine), cntlid: cntlid, entries: entries, flags: flags,
+                               scope: scope)
         return try publish(CQueue(queue, engine: engine, consumer: consumer, simulator: simulator), out)
     }
 }
 
 /// The queue lifecycle's attach, the same for every backend.
 private func attach(
-    _ engine: CEngine, _ consumer: CConsumer, _ backend: any QueueBackend, cntlid: UInt16, entries: UInt32, flags: UInt32
+    _ engine: CEngine, _ consumer: CConsumer, _ backend: any QueueBackend, cntlid: UInt16, entries: UInt32, flags: UInt32,
+    scope: QueueScope? = nil
 ) throws(CAPIError) -> AttachedQueue {
     try lifecycle { () throws(QueueLifecycleError) in
         try AttachedQueue(engine: engine.engine, backend: backend, consumer: consumer.consumer, cntlid: cntlid,
-                          entries: entries, startLogging: flags & UInt32(CDQ_ATTACH_DEFER_LOGGING) == 0)
+                          entries: entries, startLogging: flags & UInt32(CDQ_ATTACH_DEFER_LOGGING) == 0, scope: scope)
     }
 }
 
@@ -150,11 +154,34 @@ public func cdqQueueInfoGet(_ handle: OpaquePointer?, _ out: UnsafeMutablePointe
 @_cdecl("cdq_queue_stats_get")
 public func cdqQueueStatsGet(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<cdq_queue_stats>?) -> Int32 {
     cCall { () throws(CAPIError) in
-        let queue = try Handles.queues.object(handle)
-        var statistics: QueueStatistics?
-        try queue.withQueue { attached in statistics = queue.engine.engine.statistics(of: attached.handle) }
-        guard let statistics else { throw CAPIError(ENOTCONN, "the engine no longer holds queue \(queue.cdqid)") }
-        try StructIO.write(cQueueStats(statistics), to: UnsafeMutableRawPointer(out), name: "cdq_queue_stats")
+        try StructIO.write(cQueueStats(try statistics(of: handle)), to: UnsafeMutableRawPointer(out), name: "cdq_queue_stats")
         return 0
     }
+}
+
+@_cdecl("cdq_queue_problem_stats_get")
+public func cdqQueueProblemStatsGet(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<cdq_queue_problem_stats>?) -> Int32 {
+    cCall { () throws(CAPIError) in
+        let statistics = try statistics(of: handle)
+        var stats = cdq_queue_problem_stats()
+        stats.size = UInt32(MemoryLayout<cdq_queue_problem_stats>.size)
+        stats.problems = statistics.problems
+        stats.queue_losses = statistics.queueLosses
+        withUnsafeMutableBytes(of: &stats.by_kind) { counts in
+            for (problem, count) in statistics.problemsByKind where Int(problem.rawValue) < 16 {
+                counts.storeBytes(of: count, toByteOffset: Int(problem.rawValue) * 8, as: UInt64.self)
+            }
+        }
+        try StructIO.write(stats, to: UnsafeMutableRawPointer(out), name: "cdq_queue_problem_stats")
+        return 0
+    }
+}
+
+/// The engine's counters of an attached queue's handle; ENOTCONN once detached.
+private func statistics(of handle: OpaquePointer?) throws(CAPIError) -> QueueStatistics {
+    let queue = try Handles.queues.object(handle)
+    var statistics: QueueStatistics?
+    try queue.withQueue { attached in statistics = queue.engine.engine.statistics(of: attached.handle) }
+    guard let statistics else { throw CAPIError(ENOTCONN, "the engine no longer holds queue \(queue.cdqid)") }
+    return statistics
 }

@@ -1,4 +1,5 @@
 import CCDQEngine
+import CDQNVMe
 import CDQSimulator
 
 #if canImport(Glibc)
@@ -115,6 +116,35 @@ public func cdqSimulatorWriterStats(_ handle: OpaquePointer?, _ cntlid: UInt16, 
         stats.errors = counts.errors
         stats.lost = controller.lostChanges
         try StructIO.write(stats, to: UnsafeMutableRawPointer(out), name: "cdq_writer_stats")
+        return 0
+    }
+}
+
+@_cdecl("cdq_simulator_post_entry")
+public func cdqSimulatorPostEntry(_ handle: OpaquePointer?, _ cntlid: UInt16, _ entry: UnsafePointer<UInt8>?) -> Int32 {
+    cCall { () throws(CAPIError) in
+        let simulator = try Handles.simulators.object(handle)
+        guard let entry else { throw CAPIError(EINVAL, "entry is NULL") }
+        guard let controller = simulator.subsystem.controller(cntlid) else {
+            throw CAPIError(ENODEV, "the simulator has no migratable controller \(cntlid)")
+        }
+        guard controller.postHostileEntry(MigrationQueueEntry(bytes: UnsafeRawPointer(entry))) else {
+            throw CAPIError(EAGAIN, "controller \(cntlid) has no queue, or its queue is full")
+        }
+        return 0
+    }
+}
+
+@_cdecl("cdq_simulator_delete_queue")
+public func cdqSimulatorDeleteQueue(_ handle: OpaquePointer?, _ cntlid: UInt16) -> Int32 {
+    cCall { () throws(CAPIError) in
+        let simulator = try Handles.simulators.object(handle)
+        guard simulator.subsystem.controller(cntlid) != nil else {
+            throw CAPIError(ENODEV, "the simulator has no migratable controller \(cntlid)")
+        }
+        guard simulator.subsystem.deleteQueueBehindTheHost(cntlid: cntlid) else {
+            throw CAPIError(ENOENT, "controller \(cntlid) has no queue")
+        }
         return 0
     }
 }

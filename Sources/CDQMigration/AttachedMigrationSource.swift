@@ -19,17 +19,19 @@ public final class AttachedMigrationSource: MigrationController {
 
     /// Attaches a queue of (about) `entries` entries for controller
     /// `cntlid` without starting to log; `queue.memory.reason` says how
-    /// many entries it got and why.
+    /// many entries it got and why. With the namespace's `capacity`, the
+    /// engine checks every entry against it too (the migrator always does).
     public init(
         engine: Engine, backend: any QueueBackend, cntlid: UInt16, nsid: UInt32, entries: UInt32 = 4096,
-        convention: NLBConvention = .specification, consumerCapacity: Int = 16_384
+        convention: NLBConvention = .specification, consumerCapacity: Int = 16_384, capacity: UInt64? = nil
     ) throws(MigrationError) {
         self.nsid = nsid
         self.convention = convention
         do { consumer = try Consumer(capacity: consumerCapacity) } catch { throw .system(error) }
         do {
             queue = try AttachedQueue(engine: engine, backend: backend, consumer: consumer, cntlid: cntlid,
-                                      entries: entries, startLogging: false)
+                                      entries: entries, startLogging: false,
+                                      scope: capacity.map { QueueScope(nsid: nsid, capacity: $0, convention: convention) })
         } catch {
             throw Self.failure("attaching controller \(cntlid)'s queue on \(backend.name): \(error)", error)
         }
@@ -95,7 +97,10 @@ public final class AttachedMigrationSource: MigrationController {
         } else {
             // Stop logging before the memory goes away; the queue is deleted after it.
             do { try queue.stopLoggingAndDetach(timeoutNanoseconds: 1_000_000_000); done.append("logging stopped and the queue deleted") }
-            catch { done.append("the queue deleted (\(error))") }
+            catch {
+                done.append(queue.deleted ? "the queue deleted (\(error))"
+                    : "the queue could not be deleted, its memory is kept (\(error))")
+            }
         }
         return done.joined(separator: ", ")
     }

@@ -88,16 +88,22 @@ public struct DirtyExtentMap: Sendable {
     public var isEmpty: Bool { !everythingDirty && extents.isEmpty && pending.isEmpty }
 
     /// Marks `blockCount` blocks from `start` dirty, rounded out to the
-    /// granularity and clipped to the namespace (a range past its end names
-    /// no data, so nothing of it is lost by clipping).
-    public mutating func insert(start: UInt64, blockCount: UInt64) {
-        guard !everythingDirty, blockCount > 0, start < capacity else { return }
+    /// granularity and clipped to the namespace. Returns false when any of
+    /// the range lies past the namespace (or past 2^64): such a range came
+    /// from an entry that cannot be trusted, and the caller must count it
+    /// and decide (a copy engine marks everything dirty); it is never
+    /// dropped without a word.
+    @discardableResult
+    public mutating func insert(start: UInt64, blockCount: UInt64) -> Bool {
+        let fits = start < capacity && blockCount <= capacity - start
+        guard !everythingDirty, blockCount > 0, start < capacity else { return fits }
         let mask = granularity - 1
         let first = start & ~mask
         let (last, overflow) = start.addingReportingOverflow(blockCount)
         let end = overflow ? capacity : min(capacity, (last &+ mask) & ~mask)
         // end > first: blockCount > 0 and start < capacity.
         insert(Extent(start: first, end: end))
+        return fits
     }
 
     /// The whole namespace is dirty until the next `take()`.
@@ -110,14 +116,17 @@ public struct DirtyExtentMap: Sendable {
 
     /// Applies one CDQ entry of this namespace: a range change is inserted,
     /// LBACIR 1 (and the reserved LBACIR 3, read conservatively) marks
-    /// everything, markers change nothing.
-    public mutating func apply(_ entry: MigrationQueueEntry, convention: NLBConvention = .specification) {
-        guard !entry.isMarker else { return }
+    /// everything, markers change nothing. False when the range does not
+    /// fit the namespace (see `insert`).
+    @discardableResult
+    public mutating func apply(_ entry: MigrationQueueEntry, convention: NLBConvention = .specification) -> Bool {
+        guard !entry.isMarker else { return true }
         switch entry.lbaChange {
-        case .rangeChanged: insert(start: entry.startingLBA, blockCount: entry.blockCount(convention: convention))
+        case .rangeChanged: return insert(start: entry.startingLBA, blockCount: entry.blockCount(convention: convention))
         case .allLBAsChanged, .reserved: markEverythingDirty()
         case .noLBAChange: break
         }
+        return true
     }
 
     /// The dirty extents in LBA order, and the map emptied: one copy round's

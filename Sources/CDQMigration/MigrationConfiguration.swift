@@ -24,6 +24,8 @@ public struct MigrationConfiguration: Sendable {
     public var lastEntryTimeoutNanoseconds: UInt64
     /// How often progress is reported while copying.
     public var progressIntervalNanoseconds: UInt64
+    /// What a record that cannot be applied exactly does (it is counted either way).
+    public var onUntrusted: UntrustedEntryPolicy = .resync
 
     public init(
         copier: CopierConfiguration = CopierConfiguration(), granularityBytes: Int = 4096,
@@ -76,6 +78,11 @@ public struct MigrationReport: Sendable {
     /// Overflow events (and whole-namespace entries) that forced a full re-copy.
     public var overflowEvents = 0
     public var overflowed: Bool { overflowEvents > 0 }
+    /// Records that could not be applied exactly, by kind (`RecordProblem`
+    /// names, and `other_queue`, `unexpected_first`, `unexpected_last`):
+    /// each made the whole namespace dirty.
+    public var untrustedEntries: [String: Int] = [:]
+    public var untrustedEntryCount: Int { untrustedEntries.values.reduce(0, +) }
     /// True when the LAST entry did not arrive and the final copy covered everything.
     public var lastEntryMissing = false
     /// Suspend to final copy durable.

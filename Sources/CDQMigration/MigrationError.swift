@@ -25,6 +25,12 @@ public enum MigrationError: Error, Sendable, CustomStringConvertible {
     case verification(String)
     /// `Migrator.cancel()` was called (e.g. on Ctrl-C).
     case cancelled
+    /// A record could not be applied exactly and `onUntrusted` is `.abort`
+    /// (names the kind).
+    case untrusted(String)
+    /// The engine lost the controller's queue before the final copy was
+    /// done (names why): the destination is incomplete.
+    case queueLost(String)
     /// A migration step failed and the controller side was put back:
     /// `undone` says how (resumed, logging stopped, queue deleted).
     indirect case abandoned(MigrationError, undone: String)
@@ -44,6 +50,8 @@ public enum MigrationError: Error, Sendable, CustomStringConvertible {
         case .refused(let problem, _): problem
         case .verification(let problem): "verification failed: \(problem)"
         case .cancelled: "the migration was cancelled"
+        case .untrusted(let kind): "an untrusted entry (\(kind)) and --on-untrusted abort: the destination is incomplete"
+        case .queueLost(let why): "the controller's queue was lost (\(why)): the destination is incomplete"
         case .abandoned(let cause, let undone): "\(cause); \(undone)"
         }
     }

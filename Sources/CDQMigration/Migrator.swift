@@ -34,6 +34,10 @@ public final class Migrator: @unchecked Sendable {
     /// An overflow was read and no entry since: the queue may still be
     /// full, so changes may still be getting lost (see `takeRound`).
     private var overflowUnsettled = false
+    /// How each record is read (RecordReader.swift).
+    private var reader: RecordReader
+    /// Set while applying records; thrown at the next step or I/O batch.
+    private var failure: MigrationError?
     private var progress: (MigrationProgress) -> Void = { _ in }
     private var lastProgress: UInt64 = 0
     private var ran = false
@@ -102,6 +106,7 @@ public final class Migrator: @unchecked Sendable {
         self.lbaSize = lbaSize
         self.capacity = capacity
         map = DirtyExtentMap(capacity: capacity, granularity: UInt64(granularity / lbaSize))
+        reader = RecordReader(cdqid: controller.cdqid, nsid: controller.nsid, capacity: capacity, convention: controller.convention)
         report.registeredBuffers = copier.registeredBuffers
         report.directSource = copier.source.direct
         report.directDestination = copier.destination.direct
@@ -120,11 +125,13 @@ public final class Migrator: @unchecked Sendable {
         self.progress = progress
         let start = MonotonicClock.nanoseconds()
         do {
+            reader.firstsExpected += 1
             try controller.startLogging()
             try bulkCopy()
             try preCopyRounds()
             try checkCancelled()
             let suspendStart = MonotonicClock.nanoseconds()
+            reader.suspendRequested = true
             try controller.suspend()
             try confirmSuspended("before the final copy")
             try finalCopy()
@@ -148,8 +155,9 @@ public final class Migrator: @unchecked Sendable {
         cancelRequested.withLock { $0 = true }
     }
 
+    /// Why the migration must stop now: a record that ended it, or `cancel()`.
     private var cancellation: MigrationError? {
-        cancelRequested.withLock { $0 } ? .cancelled : nil
+        failure ?? (cancelRequested.withLock { $0 } ? .cancelled : nil)
     }
 
     private func checkCancelled() throws(MigrationError) {
@@ -207,10 +215,11 @@ public final class Migrator: @unchecked Sendable {
     /// copy what is dirty, make the destination durable.
     private func finalCopy() throws {
         let deadline = MonotonicClock.nanoseconds() + configuration.lastEntryTimeoutNanoseconds
-        while !sawLast && MonotonicClock.nanoseconds() < deadline {
+        while !sawLast && failure == nil && MonotonicClock.nanoseconds() < deadline {
             controller.consumer.wait(timeoutNanoseconds: 10_000_000)
             drain()
         }
+        try checkCancelled()
         if !sawLast {
             // Changes may be logged and unread; nothing changes any more, so copying everything is exact.
             report.lastEntryMissing = true
@@ -224,6 +233,8 @@ public final class Migrator: @unchecked Sendable {
         }
         report.recopiedBytes += report.finalBytes
         try copier.destination.makeDurable()
+        // A record read during the final copy may still end the migration (abort).
+        if let failure { throw failure }
     }
 
     /// The final copy is a snapshot only while the controller stays
@@ -274,9 +285,11 @@ public final class Migrator: @unchecked Sendable {
     /// learns that it did only from the next entry. A full copy that starts
     /// before that entry may read a block before a lost change to it, so
     /// the map stays "everything dirty" for the round after as well.
+    /// A logging gap (an unexpected LAST, no FIRST since) is the same:
+    /// changes go unlogged, so every round copies everything until it closes.
     private func takeRound() -> [Extent] {
         let extents = map.take()
-        if overflowUnsettled { map.markEverythingDirty() }
+        if overflowUnsettled || reader.loggingGap { map.markEverythingDirty() }
         return extents
     }
 
@@ -294,27 +307,40 @@ public final class Migrator: @unchecked Sendable {
     }
 
     private func apply(_ record: CDQRecord) {
-        guard record.cdqid == controller.cdqid else { return }
-        if record.kind == .overflow {
+        let verdict = reader.read(record)
+        if case .overflow = verdict {} else {
+            // Any entry after the overflow was posted into a queue with room again.
+            overflowUnsettled = false
+        }
+        switch verdict {
+        case .change(let entry):
+            report.loggedEntries += 1
+            report.loggedBytes += entry.blockCount(convention: controller.convention) * UInt64(lbaSize)
+            if !map.apply(entry, convention: controller.convention) { untrusted(RecordProblem.rangePastCapacity.name) }
+        case .wholeNamespace:
+            report.loggedEntries += 1
+            report.overflowEvents += 1
+            map.markEverythingDirty()
+        case .overflow:
             report.overflowEvents += 1
             overflowUnsettled = true
             map.markEverythingDirty()
-            return
+        case .expectedFirst, .afterTheEnd:
+            break
+        case .expectedLast:
+            sawLast = true
+        case .untrusted(let kind):
+            untrusted(kind)
+        case .queueLost(let loss):
+            failure = failure ?? .queueLost(loss?.description ?? "reason unknown")
         }
-        // Any entry after the overflow was posted into a queue with room again.
-        overflowUnsettled = false
-        let entry = record.entry
-        switch entry.entryStatus {
-        case .lastControllerSuspended: sawLast = true
-        case .middle where entry.nsid == controller.nsid:
-            report.loggedEntries += 1
-            if entry.lbaChange == .rangeChanged {
-                report.loggedBytes += entry.blockCount(convention: controller.convention) * UInt64(lbaSize)
-            } else if entry.lbaChange != .noLBAChange {
-                report.overflowEvents += 1
-            }
-            map.apply(entry, convention: controller.convention)
-        default: break
-        }
+    }
+
+    /// Never skipped silently: counted by kind, and everything is copied
+    /// again (or, with `.abort`, the migration stops).
+    private func untrusted(_ kind: String) {
+        report.untrustedEntries[kind, default: 0] += 1
+        map.markEverythingDirty()
+        if configuration.onUntrusted == .abort { failure = failure ?? .untrusted(kind) }
     }
 }

@@ -81,7 +81,8 @@ public final class SimulatedMigration {
         sourcePath = path
         source = try AttachedMigrationSource(
             engine: engine, backend: SimulatedQueueBackend(subsystem: subsystem, transport: transport),
-            cntlid: 1, nsid: subsystem.controllers[0].namespaces[0].nsid, entries: setup.queueEntries)
+            cntlid: 1, nsid: subsystem.controllers[0].namespaces[0].nsid, entries: setup.queueEntries,
+            capacity: setup.namespaceBytes / UInt64(setup.lbaSize))
         if setup.prefill { try prefill() }
     }
 

@@ -93,6 +93,7 @@ public final class ControllerRunner: @unchecked Sendable {
         for channel in snapshot {
             var pushed = false
             while let submission = channel.submissions.tryPop() {
+                if subsystem.faults.takeLostAdmin(opcode: submission.request.command.opcode) { continue }
                 let completion = subsystem.execute(submission.request)
                 // Cannot fail: a client keeps at most `depth` in flight.
                 let accepted = channel.completions.tryPush(AdminCompletionEntry(tag: submission.tag, completion: completion))

@@ -29,6 +29,8 @@ public final class FaultKnobs: @unchecked Sendable {
         var adminFailureOpcode: UInt8?
         var stallUntil: UInt64 = 0
         var resumeAfterStateRead = false
+        var loseNextAdmin = 0
+        var lostAdminOpcode: UInt8?
         var statistics = FaultStatistics()
         /// Rung when a signal is delayed, so a sleeping controller thread
         /// recomputes when it must wake up.
@@ -80,6 +82,16 @@ public final class FaultKnobs: @unchecked Sendable {
     /// checks "suspended" before and after its final copy sees it change.
     public func resumeAfterNextStateRead() {
         state.withLock { $0.resumeAfterStateRead = true }
+    }
+
+    /// The next `count` admin commands (with `opcode`: only those) are
+    /// taken from their channel and never run nor complete: a controller
+    /// that stops answering one command while the rest go on.
+    public func loseNextAdminCommands(_ count: Int, opcode: UInt8? = nil) {
+        state.withLock {
+            $0.loseNextAdmin = count
+            $0.lostAdminOpcode = opcode
+        }
     }
 
     public var statistics: FaultStatistics { state.withLock { $0.statistics } }
@@ -145,6 +157,16 @@ public final class FaultKnobs: @unchecked Sendable {
         }
     }
 
+    /// True when the command must vanish without a completion.
+    func takeLostAdmin(opcode: UInt8) -> Bool {
+        state.withLock { state in
+            guard state.loseNextAdmin > 0, state.lostAdminOpcode.map({ $0 == opcode }) ?? true else { return false }
+            state.loseNextAdmin -= 1
+            state.statistics.adminCommandsLost += 1
+            return true
+        }
+    }
+
     /// Nanoseconds the controller thread must still stall (0: none).
     func remainingStall(now: UInt64 = MonotonicClock.nanoseconds()) -> UInt64 {
         state.withLock { $0.stallUntil > now ? $0.stallUntil - now : 0 }
@@ -157,4 +179,6 @@ public struct FaultStatistics: Sendable, Equatable {
     public var triggersDropped = 0
     public var triggersDelayed = 0
     public var adminCommandsFailed = 0
+    /// Admin commands taken and never completed (`loseNextAdminCommands`).
+    public var adminCommandsLost = 0
 }

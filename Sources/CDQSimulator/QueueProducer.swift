@@ -81,6 +81,17 @@ struct QueueProducer: @unchecked Sendable {
         return result
     }
 
+    /// A hostile controller's tail jump: the tail moves past one slot
+    /// without writing it (its phase stays old). Refused (false) when the
+    /// queue has no room for it, so the skip never overruns the head.
+    mutating func skipSlot() -> Bool {
+        let next = (tail + 1) % entryCount
+        guard !full, (next + 1) % entryCount != head else { return false }
+        if next < tail { phase.toggle() }
+        tail = next
+        return true
+    }
+
     /// Set Features FID 0x21: moves the head and sets or clears the trigger.
     ///
     /// The new head must lie between the current head and the tail (the

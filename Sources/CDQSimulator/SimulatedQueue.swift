@@ -23,7 +23,7 @@ public final class SimulatedQueue {
     /// starts logging, and registers it with `engine` using `transport`.
     public init(
         engine: Engine, control: AdminChannel, transport: SimulatorTransport, consumer: Consumer,
-        cntlid: UInt16, entries: UInt32, startLogging: Bool = true
+        cntlid: UInt16, entries: UInt32, startLogging: Bool = true, scope: QueueScope? = nil
     ) throws(AttachError) {
         precondition(entries >= 2, "a CDQ has at least two entries")
         self.engine = engine
@@ -42,7 +42,7 @@ public final class SimulatedQueue {
         do {
             handle = try engine.register(QueueRegistration(
                 memory: memory.baseAddress!, entryCount: entries, cdqid: cdqid, eventFD: eventFD,
-                transport: transport, consumer: consumer))
+                transport: transport, consumer: consumer, scope: scope))
         } catch {
             _ = control.execute(AdminRequest(.controllerDataQueueDelete(cdqid: cdqid)))
             memory.deallocate()

@@ -46,8 +46,11 @@ struct Migrate: ParsableCommand {
     var directDestination = true
     @Flag(help: "First time a plain sequential copy of the source (same load), to compare the bulk copy with.")
     var compareSequential = false
+    @Option(help: "A change record that cannot be applied exactly: resync (copy everything again) or abort (stop, source resumed).")
+    var onUntrusted: UntrustedEntryPolicy = .resync
     @Flag(help: "Print one JSON object instead of text.") var json = false
     @Option(help: SimulatedRefusal.help) var simulatedRefusal: SimulatedRefusal?
+    @Option(help: .hidden) var simulateFault: SimulatedFault?
 
     func validate() throws {
         if simulate && device != nil { throw ValidationError("give a device or --simulate, not both") }
@@ -95,7 +98,8 @@ struct Migrate: ParsableCommand {
         defer { migration.stopWriters() }
         let migrator = try migration.migrator(to: destination, configuration: configuration())
         cancel.watch(migrator)
-        let report = try migrator.run(into: destination, display: display)
+        let fault = MigrationFault(simulateFault, subsystem: migration.subsystem)
+        let report = try migrator.run(into: destination, display: display) { fault.check($0) }
         return MigrateSummary(source: MigrateSummary.describe(migration.setup), destination: destination, report: report,
                               sequentialBytesPerSecond: sequential)
     }
@@ -133,9 +137,11 @@ struct Migrate: ParsableCommand {
     }
 
     private func configuration() -> MigrationConfiguration {
-        MigrationConfiguration(
+        var configuration = MigrationConfiguration(
             copier: CopierConfiguration(depth: depth, chunkBytes: Int(chunkSize)), granularityBytes: Int(granularity),
             backlogThresholdBytes: threshold, maximumRounds: maxRounds, directDestination: directDestination, verify: verify)
+        configuration.onUntrusted = onUntrusted
+        return configuration
     }
 
     /// A plain sequential copy of the source to a scratch file next to the

@@ -13,10 +13,13 @@ struct IncompleteDestination: CarriesNVMeStatus, CustomStringConvertible {
 }
 
 extension Migrator {
-    /// Runs the migration; a failure says that `destination` is incomplete.
-    func run(into destination: String, display: ProgressDisplay) throws -> MigrationReport {
+    /// Runs the migration, showing its progress on `display` (and handing
+    /// it to `also`); a failure says that `destination` is incomplete.
+    func run(
+        into destination: String, display: ProgressDisplay, also: @escaping (MigrationProgress) -> Void = { _ in }
+    ) throws -> MigrationReport {
         do {
-            let report = try run { display.show($0) }
+            let report = try run { display.show($0); also($0) }
             display.finish()
             return report
         } catch {

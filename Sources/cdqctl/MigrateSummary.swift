@@ -21,6 +21,7 @@ struct MigrateSummary {
             ("downtime_ms", .number(Double(report.downtimeNanoseconds) / 1e6)),
             ("overflowed", .bool(report.overflowed)),
             ("overflow_events", .uint(report.overflowEvents)),
+            ("untrusted_entries", .object(report.untrustedEntries.sorted { $0.key < $1.key }.map { ($0.key, .uint($0.value)) })),
             ("verified", report.verified.map(JSON.bool) ?? .null),
             ("bulk_mib_per_second", .number(report.bulkBytesPerSecond / 1_048_576)),
             ("total_seconds", .number(Double(report.totalNanoseconds) / 1e9)),
@@ -53,6 +54,7 @@ struct MigrateSummary {
             "  re-copied:        \(mebibytes(report.recopiedBytes)) (\(decimal(report.recopiedPerLoggedByte, 2)) per logged byte), "
                 + "\(mebibytes(report.finalBytes)) of it while suspended",
             "  overflow events:  \(report.overflowEvents)",
+            "  untrusted:        \(MigrateSummary.untrustedText(report.untrustedEntries))",
             "  downtime:         \(decimal(Double(report.downtimeNanoseconds) / 1e6, 1)) ms",
             "  verified:         \(report.verified.map { $0 ? "true" : "false" } ?? "not asked (--verify)")",
         ]
@@ -71,6 +73,14 @@ func decimal(_ value: Double, _ places: Int) -> String {
 }
 
 extension MigrateSummary {
+    /// "0", or "3, each a full re-copy (reserved_esa 2, unexpected_last 1)".
+    static func untrustedText(_ counts: [String: Int]) -> String {
+        let total = counts.values.reduce(0, +)
+        guard total > 0 else { return "0" }
+        let kinds = counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        return "\(total), each a full re-copy (\(kinds))"
+    }
+
     /// The source line of a simulated migration.
     static func describe(_ setup: SimulatedMigrationSetup) -> String {
         "\(mebibytes(setup.namespaceBytes)) simulated namespace, \(setup.writers) writers at "

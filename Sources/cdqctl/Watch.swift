@@ -32,12 +32,14 @@ struct Watch: ParsableCommand {
     @Option(help: "With --simulate: writer threads.") var writers: Int = 1
     @Option(help: "With --simulate: writes per second, over all writers.") var writeRate: Double = 1000
     @Option(help: SimulatedRefusal.help) var simulatedRefusal: SimulatedRefusal?
+    @Option(help: .hidden) var simulateFault: SimulatedFault?
 
     func validate() throws {
         guard simulate != (device != nil) else { throw ValidationError("give a controller device, or --simulate, not both") }
         guard entries >= 2, entries <= 65_536 else { throw ValidationError("--entries must be 2...65536") }
         guard interval > 0, (seconds ?? 1) > 0 else { throw ValidationError("--interval and --seconds must be positive") }
         if simulatedRefusal != nil && !simulate { throw ValidationError("--simulated-refusal needs --simulate") }
+        if simulateFault != nil && !simulate { throw ValidationError("--simulate-fault needs --simulate") }
         if simulate {
             guard cntlid >= 1, cntlid <= 64 else { throw ValidationError("with --simulate, --cntlid is 1...64 (0 is the managing controller)") }
             guard writers >= 1, writers <= 64, writeRate > 0 else { throw ValidationError("--writers must be 1...64 and --write-rate positive") }
@@ -59,8 +61,15 @@ struct Watch: ParsableCommand {
             if let problem = (target.backend as? KernelQueueBackend)?.recordProblem { note(problem) }
             var stream = EntryStream(json: json, consumer: consumer)
             try target.startWriters()
-            let stoppedBy = watch(&stream, engine: engine, queue: queue, signals: &signals)
+            let stoppedBy = watch(&stream, engine: engine, queue: queue, target: target, signals: &signals)
             let produced = target.stopWriters()
+            if let loss = stream.loss {
+                // Nothing to stop: delete what may be left (the memory is kept if that fails).
+                try? queue.detach()
+                stream.drain()
+                note("stopped (\(stoppedBy)): \(stream.summary(engine.statistics.totals))")
+                throw QueueLost(loss: loss, cdqid: queue.cdqid)
+            }
             let stopError: Error?
             do { try queue.stopLoggingAndDetach(); stopError = nil } catch { stopError = error }
             stream.drain()
@@ -71,12 +80,20 @@ struct Watch: ParsableCommand {
     }
 
     /// Streams until a signal or the deadline; returns what stopped it.
-    private func watch(_ stream: inout EntryStream, engine: Engine, queue: AttachedQueue, signals: inout StopSignals) -> String {
+    private func watch(
+        _ stream: inout EntryStream, engine: Engine, queue: AttachedQueue, target: WatchTarget, signals: inout StopSignals
+    ) -> String {
         let start = MonotonicClock.nanoseconds()
         let deadline = seconds.map { start + UInt64($0 * 1e9) }
         var rates = RateReporter(intervalNanoseconds: UInt64(interval * 1e9), start: start)
+        var fault = simulateFault
         while true {
             if let signal = signals.take() { return signal == 2 ? "SIGINT" : "SIGTERM" }
+            if stream.loss != nil { return "queue lost" }
+            if let pending = fault, MonotonicClock.nanoseconds() - start >= 300_000_000 {
+                target.inject(pending, cntlid: cntlid)
+                fault = nil
+            }
             let now = MonotonicClock.nanoseconds()
             if let deadline, now >= deadline { return "after \(seconds!) s" }
             stream.wait(timeoutNanoseconds: 50_000_000)
@@ -90,6 +107,12 @@ struct Watch: ParsableCommand {
         guard seen != produced else { return }
         throw WatchMismatch(seen: seen, produced: produced, overflows: overflows)
     }
+}
+
+/// The engine lost the watched queue: the controller forgot it or went away.
+struct QueueLost: Error, CustomStringConvertible {
+    let loss: QueueLoss, cdqid: UInt16
+    var description: String { "CDQID \(cdqid) was lost: \(loss.description); nothing more can be watched" }
 }
 
 struct WatchMismatch: Error, CustomStringConvertible {

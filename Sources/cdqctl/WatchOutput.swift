@@ -14,6 +14,10 @@ struct EntryStream {
     /// Change entries (ESA middle): what a copy engine would act on.
     private(set) var changes: UInt64 = 0
     private(set) var overflows: UInt64 = 0
+    /// Entries the engine found wrong (`.problem` records).
+    private(set) var problems: UInt64 = 0
+    /// Set once the engine lost the queue: nothing more will come.
+    private(set) var loss: QueueLoss?
 
     init(json: Bool, consumer: Consumer) {
         self.json = json
@@ -37,12 +41,19 @@ struct EntryStream {
         records += 1
         let entry = record.entry
         if record.kind == .overflow { overflows += 1 }
-        if entry.entryStatus == .middle { changes += 1 }
+        if record.kind == .problem { problems += 1 }
+        if record.kind == .queueLost { loss = record.loss ?? .unknownToController }
+        if record.kind == .entry && entry.entryStatus == .middle { changes += 1 }
         print(json ? Self.json(record, entry).rendered : Self.text(record, entry))
     }
 
     static func status(_ record: CDQRecord, _ entry: MigrationQueueEntry) -> String {
-        if record.kind == .overflow { return "overflow" }
+        switch record.kind {
+        case .overflow: return "overflow"
+        case .problem: return "problem-" + (record.problem?.name ?? "\(record.detail)").split(separator: "_").joined(separator: "-")
+        case .queueLost: return "queue-lost"
+        case .entry: break
+        }
         switch entry.entryStatus {
         case .middle: return "change"
         case .first: return "first"
@@ -61,6 +72,12 @@ struct EntryStream {
                 + (entry.deallocated ? " deallocated" : "")
         case "overflow":
             return "cdqid \(record.cdqid) overflow: changes were lost; every LBA of the namespace may have changed"
+        case "queue-lost":
+            return "cdqid \(record.cdqid) queue lost: \(record.loss?.description ?? "reason \(record.detail)")"
+        case _ where record.kind == .problem:
+            return "cdqid \(record.cdqid) \(status): \(record.problem?.description ?? "unknown problem"); nsid \(entry.nsid) "
+                + "slba \(entry.startingLBA) nlb \(entry.numberOfLogicalBlocks) attributes 0x\(String(entry.attributes, radix: 16)); "
+                + "every LBA of the namespace may have changed"
         default:
             return "cdqid \(record.cdqid) \(status)"
         }
@@ -68,7 +85,8 @@ struct EntryStream {
 
     static func json(_ record: CDQRecord, _ entry: MigrationQueueEntry) -> JSON {
         var fields: [(String, JSON)] = [("cdqid", .uint(record.cdqid)), ("status", .string(status(record, entry)))]
-        if entry.entryStatus == .middle {
+        if record.kind == .queueLost, let loss = record.loss { fields.append(("reason", .string(loss.name))) }
+        if record.kind != .queueLost && entry.entryStatus == .middle {
             fields += [("nsid", .uint(entry.nsid)), ("slba", .uint(entry.startingLBA)),
                        ("blocks", .uint(entry.blockCount())), ("deallocated", .bool(entry.deallocated))]
         }
@@ -76,7 +94,7 @@ struct EntryStream {
     }
 
     func summary(_ totals: QueueStatistics) -> String {
-        "\(records) entries (\(changes) changes, \(overflows) overflows), \(totals.headUpdates) head updates, \(totals.wakeups) wake-ups"
+        "\(records) entries (\(changes) changes, \(overflows) overflows, \(problems) problems), \(totals.headUpdates) head updates, \(totals.wakeups) wake-ups"
     }
 }
 

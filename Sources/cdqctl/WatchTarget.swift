@@ -1,6 +1,16 @@
 import CDQEngine
 import CDQKernel
+import CDQNVMe
 import CDQSimulator
+import ArgumentParser
+
+/// What `--simulate-fault` (hidden; for tests) does to the simulated
+/// controller 0.3 s into a watch.
+enum SimulatedFault: String, ExpressibleByArgument {
+    case deleteQueue = "delete-queue"
+    case reset
+    case hostileEntry = "hostile-entry"
+}
 
 /// What `cdqctl watch` attaches to: a controller device, or a simulated
 /// subsystem with its controller thread and random writers.
@@ -8,11 +18,13 @@ final class WatchTarget {
     let backend: any QueueBackend
     private let runner: ControllerRunner?
     private let writers: [WorkloadGenerator]
+    private let subsystem: SimulatedSubsystem?
 
-    private init(backend: any QueueBackend, runner: ControllerRunner?, writers: [WorkloadGenerator]) {
+    private init(backend: any QueueBackend, runner: ControllerRunner?, writers: [WorkloadGenerator], subsystem: SimulatedSubsystem? = nil) {
         self.backend = backend
         self.runner = runner
         self.writers = writers
+        self.subsystem = subsystem
     }
 
     deinit { runner?.stop() }
@@ -36,7 +48,24 @@ final class WatchTarget {
             WorkloadGenerator(target: controller, nsid: UInt32(cntlid), capacity: capacity, lbaSize: 512, spec: WorkloadSpec(
                 writesPerSecond: writeRate / Double(writers), seed: UInt64(index + 1), storesData: false))
         }
-        return WatchTarget(backend: SimulatedQueueBackend(subsystem: subsystem, transport: transport), runner: runner, writers: generators)
+        return WatchTarget(backend: SimulatedQueueBackend(subsystem: subsystem, transport: transport), runner: runner,
+                           writers: generators, subsystem: subsystem)
+    }
+
+    /// Makes the simulated controller misbehave (`--simulate-fault`, for tests).
+    func inject(_ fault: SimulatedFault, cntlid: UInt16) {
+        guard let subsystem else { return }
+        Self.inject(fault, into: subsystem, cntlid: cntlid)
+    }
+
+    static func inject(_ fault: SimulatedFault, into subsystem: SimulatedSubsystem, cntlid: UInt16) {
+        switch fault {
+        case .deleteQueue: subsystem.deleteQueueBehindTheHost(cntlid: cntlid)
+        case .reset: subsystem.resetController(cntlid: cntlid)
+        case .hostileEntry:
+            subsystem.controller(cntlid)?.postHostileEntry(
+                MigrationQueueEntry(nsid: UInt32(cntlid), numberOfLogicalBlocks: 0, startingLBA: 0, attributes: 4 << 1))
+        }
     }
 
     func startWriters() throws {

@@ -318,12 +318,106 @@ static void queues(void) {
     EXPECT(cdq_simulator_start_writers(simulator, NULL), -EBADF);
 }
 
+/* Peeks until a record arrives (or `attempts` * 10 ms pass); copies it out. */
+static int next_record(cdq_consumer *consumer, cdq_record *out, int attempts) {
+    const cdq_record *records;
+    for (int attempt = 0; attempt < attempts; attempt++) {
+        int64_t n = cdq_consumer_peek(consumer, 1, &records);
+        if (n < 0) return (int)n;
+        if (n == 1) {
+            *out = records[0];
+            cdq_consumer_release(consumer, 1);
+            return 0;
+        }
+        cdq_consumer_wait(consumer, 10 * 1000 * 1000);
+    }
+    return -ETIMEDOUT;
+}
+
+/* An entry as a controller stores it: NSID, NLB (0's based), SLBA, attributes. */
+static void make_entry(uint8_t entry[32], uint32_t nsid, uint32_t nlb, uint64_t slba, uint8_t attributes) {
+    memset(entry, 0, 32);
+    for (int i = 0; i < 4; i++) entry[i] = (uint8_t)(nsid >> (8 * i));
+    for (int i = 0; i < 4; i++) entry[4 + i] = (uint8_t)(nlb >> (8 * i));
+    for (int i = 0; i < 8; i++) entry[8 + i] = (uint8_t)(slba >> (8 * i));
+    entry[31] = attributes;
+}
+
+/* A controller that writes what no controller should, then loses the
+ * queue: problem records carry the raw entry and the problem, a lost
+ * queue ends with one queue-lost record; both are counted. */
+static void untrusted_entries(void) {
+    cdq_simulator *simulator;
+    cdq_simulator_config sim_config;
+    cdq_simulator_config_init(&sim_config);
+    sim_config.controllers = 1;
+    EXPECT(cdq_simulator_create(&sim_config, &simulator), 0);
+    cdq_engine *engine;
+    cdq_consumer *consumer;
+    cdq_queue *queue;
+    EXPECT(cdq_engine_create(NULL, &engine), 0);
+    EXPECT(cdq_consumer_create(64, &consumer), 0);
+    uint8_t entry[32];
+    make_entry(entry, 1, 7, 100, 5 << 1);
+    EXPECT(cdq_simulator_post_entry(simulator, 1, entry), -EAGAIN); /* no queue yet */
+    EXPECT(cdq_queue_attach_simulated(engine, consumer, simulator, 1, 64, 0, &queue), 0);
+    cdq_record record;
+    EXPECT(next_record(consumer, &record, 100), 0);
+    TRUE(record.kind == CDQ_RECORD_ENTRY && cdq_entry_status(&record) == CDQ_ESA_FIRST && record.detail == 0);
+
+    EXPECT(cdq_simulator_post_entry(simulator, 1, NULL), -EINVAL);
+    EXPECT(cdq_simulator_post_entry(simulator, 2, entry), -ENODEV);
+    EXPECT(cdq_simulator_post_entry(NULL, 1, entry), -EINVAL);
+    /* Reserved ESA 5 over a real range. */
+    EXPECT(cdq_simulator_post_entry(simulator, 1, entry), 0);
+    EXPECT(next_record(consumer, &record, 100), 0);
+    TRUE(record.kind == CDQ_RECORD_PROBLEM && record.detail == CDQ_PROBLEM_RESERVED_ESA);
+    TRUE(memcmp(record.entry, entry, 31) == 0 && cdq_entry_status(&record) == 5 && cdq_entry_slba(&record) == 100);
+    /* Another namespace than the controller's. */
+    make_entry(entry, 2, 0, 7, 0);
+    EXPECT(cdq_simulator_post_entry(simulator, 1, entry), 0);
+    EXPECT(next_record(consumer, &record, 100), 0);
+    TRUE(record.kind == CDQ_RECORD_PROBLEM && record.detail == CDQ_PROBLEM_NAMESPACE_OUT_OF_SCOPE && cdq_entry_nsid(&record) == 2);
+    /* A range past the namespace's end. */
+    make_entry(entry, 1, 15, sim_config.namespace_blocks - 8, 0);
+    EXPECT(cdq_simulator_post_entry(simulator, 1, entry), 0);
+    EXPECT(next_record(consumer, &record, 100), 0);
+    TRUE(record.kind == CDQ_RECORD_PROBLEM && record.detail == CDQ_PROBLEM_RANGE_PAST_CAPACITY);
+
+    cdq_queue_problem_stats problems = { .size = 4 };
+    EXPECT(cdq_queue_problem_stats_get(queue, &problems), -EINVAL);
+    problems.size = sizeof problems;
+    EXPECT(cdq_queue_problem_stats_get(NULL, &problems), -EINVAL);
+    EXPECT(cdq_queue_problem_stats_get(queue, &problems), 0);
+    TRUE(problems.problems == 3 && problems.queue_losses == 0);
+    TRUE(problems.by_kind[CDQ_PROBLEM_RESERVED_ESA] == 1 && problems.by_kind[CDQ_PROBLEM_NAMESPACE_OUT_OF_SCOPE] == 1
+         && problems.by_kind[CDQ_PROBLEM_RANGE_PAST_CAPACITY] == 1 && problems.by_kind[CDQ_PROBLEM_TAIL_JUMP] == 0);
+
+    /* The controller forgets the queue: one queue-lost record. */
+    EXPECT(cdq_simulator_delete_queue(simulator, 2), -ENODEV);
+    EXPECT(cdq_simulator_delete_queue(simulator, 1), 0);
+    EXPECT(cdq_simulator_delete_queue(simulator, 1), -ENOENT);
+    EXPECT(next_record(consumer, &record, 500), 0);
+    TRUE(record.kind == CDQ_RECORD_QUEUE_LOST && record.detail == CDQ_LOSS_UNKNOWN_TO_CONTROLLER);
+    EXPECT(cdq_queue_problem_stats_get(queue, &problems), 0);
+    TRUE(problems.queue_losses == 1);
+    EXPECT(cdq_simulator_post_entry(simulator, 1, entry), -EAGAIN);
+    /* Detaching a lost queue: the delete cannot succeed; the handle is detached anyway. */
+    TRUE(cdq_queue_detach(queue) < 0);
+    EXPECT(cdq_queue_problem_stats_get(queue, &problems), -ENOTCONN);
+    EXPECT(cdq_queue_destroy(queue), 0);
+    EXPECT(cdq_consumer_destroy(consumer), 0);
+    EXPECT(cdq_engine_destroy(engine), 0);
+    EXPECT(cdq_simulator_destroy(simulator), 0);
+}
+
 int main(void) {
     version_and_errors();
     null_handles_and_pointers();
     engine_configuration();
     consumers();
     queues();
+    untrusted_entries();
     printf("bad_input: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }

@@ -15,12 +15,13 @@ final class EngineFixture {
     var queues: [SimulatedQueue] = []
 
     init(controllers: Int, configuration: EngineConfiguration = EngineConfiguration(),
-         capacity: UInt64 = 1 << 16, onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)? = nil) throws {
+         capacity: UInt64 = 1 << 16, onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)? = nil,
+         onQueueProblem: (@Sendable (QueueHandle, QueueProblem) -> Void)? = nil) throws {
         subsystem = try SimulatedSubsystem(SubsystemConfiguration(
             migratableControllers: controllers, namespaceCapacity: capacity, backing: .discard))
         runner = try ControllerRunner(subsystem: subsystem)
         try runner.start()
-        engine = try Engine(configuration, onQueueError: onQueueError)
+        engine = try Engine(configuration, onQueueError: onQueueError, onQueueProblem: onQueueProblem)
         transport = SimulatorTransport(channel: try runner.openChannel(depth: 1024))
         control = try runner.openChannel(depth: 4)
     }
@@ -32,9 +33,9 @@ final class EngineFixture {
     }
 
     @discardableResult
-    func attach(cntlid: UInt16, entries: UInt32, consumer: Consumer) throws -> SimulatedQueue {
+    func attach(cntlid: UInt16, entries: UInt32, consumer: Consumer, scope: QueueScope? = nil) throws -> SimulatedQueue {
         let queue = try SimulatedQueue(engine: engine, control: control, transport: transport, consumer: consumer,
-                                       cntlid: cntlid, entries: entries)
+                                       cntlid: cntlid, entries: entries, scope: scope)
         queues.append(queue)
         return queue
     }

@@ -1,4 +1,4 @@
-import CDQEngine
+@testable import CDQEngine
 import CDQNVMe
 import CDQUring
 import Testing
@@ -16,9 +16,15 @@ import Testing
         }
         deinit { memory.deallocate() }
 
+        /// A change record of `lba`, or a well-formed marker (no range) for a marker status.
         func post(_ slot: Int, lba: UInt64, phase: Bool, status: EntryStatusAttribute = .middle) {
-            MigrationQueueEntry(nsid: 1, numberOfLogicalBlocks: 0, startingLBA: lba, phaseTag: phase, entryStatus: status)
-                .write(to: memory + slot * MigrationQueueEntry.size, includingPhase: true)
+            let entry = status.isMarker ? MigrationQueueEntry.marker(status, phaseTag: phase)
+                : MigrationQueueEntry(nsid: 1, numberOfLogicalBlocks: 0, startingLBA: lba, phaseTag: phase, entryStatus: status)
+            post(slot, entry)
+        }
+
+        func post(_ slot: Int, _ entry: MigrationQueueEntry) {
+            entry.write(to: memory + slot * MigrationQueueEntry.size, includingPhase: true)
         }
     }
 
@@ -75,5 +81,71 @@ import Testing
         let (records, outcome) = drain(queue, &readIndex, &phase, room: 8)
         #expect(records.map(\.kind) == [.entry, .entry, .overflow])
         #expect(outcome.count == 3 && outcome.overflows == 1 && outcome.lastEntries == 2)
+    }
+
+    @Test func aMalformedEntryBecomesAProblemRecordWithItsRawBytes() {
+        let queue = Queue(entries: 8)
+        queue.post(0, lba: 3, phase: true)
+        let hostile = MigrationQueueEntry(nsid: 9, numberOfLogicalBlocks: 7, startingLBA: 40, phaseTag: true)
+        queue.post(1, hostile)
+        queue.post(2, MigrationQueueEntry(nsid: 1, numberOfLogicalBlocks: 0, startingLBA: 0, phaseTag: true, entryStatus: .lastQueueFull))
+        var readIndex: UInt32 = 0, phase = true
+        let region = UnsafeMutableBufferPointer<CDQRecord>.allocate(capacity: 8)
+        defer { region.deallocate() }
+        let outcome = PhaseTagDrain.copy(from: queue.memory, entryCount: queue.entries, readIndex: &readIndex, expectedPhase: &phase,
+                                         into: region, queue: 5, cdqid: 9, check: EntryCheck(scope: QueueScope(nsid: 1, capacity: 100)))
+        #expect(outcome.count == 3 && outcome.problems == 2 && outcome.overflows == 0 && outcome.lastEntries == 1)
+        #expect(region.prefix(3).map(\.kind) == [.entry, .problem, .problem])
+        #expect(region[1].entry == hostile && region[1].problem == .namespaceOutOfScope)
+        #expect(region[2].problem == .markerWithLBAChange, "an ESA 7 with LBACIR 0 is a problem, which resynchronises as well")
+    }
+
+    @Test func aSkippedSlotIsATailJumpButAnEndOfLapIsNot() {
+        let queue = Queue(entries: 4)
+        queue.post(0, lba: 0, phase: true)
+        queue.post(2, lba: 2, phase: true) // slot 1 skipped
+        var readIndex: UInt32 = 0, phase = true
+        let (records, outcome) = drain(queue, &readIndex, &phase, room: 8)
+        #expect(records.map(\.kind) == [.entry, .problem, .entry])
+        #expect(records[1].problem == .tailJump && outcome.problems == 1)
+        #expect(readIndex == 3 && phase)
+        // Slot 3 written, the lap ends; slot 0 holds the first lap's phase,
+        // and the skipped slot 1 was marked with it too: nothing reads as new.
+        queue.post(3, lba: 3, phase: true)
+        let (more, _) = drain(queue, &readIndex, &phase, room: 8)
+        #expect(more.map(\.kind) == [.entry])
+        #expect(readIndex == 0 && !phase)
+        #expect(drain(queue, &readIndex, &phase, room: 8).0.isEmpty)
+    }
+
+    @Test func aJumpOverSeveralSlotsReportsEachSkippedSlot() {
+        let queue = Queue(entries: 16)
+        queue.post(0, lba: 0, phase: true)
+        queue.post(4, lba: 4, phase: true) // slots 1, 2 and 3 skipped
+        var readIndex: UInt32 = 0, phase = true
+        let (records, outcome) = drain(queue, &readIndex, &phase, room: 16)
+        #expect(records.map(\.kind) == [.entry, .problem, .problem, .problem, .entry])
+        #expect(records.compactMap(\.problem) == [.tailJump, .tailJump, .tailJump] && outcome.problems == 3)
+        #expect(readIndex == 5)
+    }
+
+    @Test func aJumpBeyondTheLookAheadIsNotSeen() {
+        let queue = Queue(entries: 32)
+        queue.post(0, lba: 0, phase: true)
+        queue.post(Int(PhaseTagDrain.lookAhead) + 2, lba: 9, phase: true)
+        var readIndex: UInt32 = 0, phase = true
+        #expect(drain(queue, &readIndex, &phase, room: 32).0.map(\.kind) == [.entry], "documented: the scan waits at the hole")
+    }
+
+    @Test func aJumpAcrossTheEndOfTheQueueIsSeen() {
+        let queue = Queue(entries: 4)
+        for slot in 0..<3 { queue.post(slot, lba: UInt64(slot), phase: true) }
+        var readIndex: UInt32 = 0, phase = true
+        _ = drain(queue, &readIndex, &phase, room: 8)
+        #expect(readIndex == 3)
+        queue.post(0, lba: 10, phase: false) // slot 3 skipped, the lap ends, slot 0 of the next lap written
+        let (records, _) = drain(queue, &readIndex, &phase, room: 8)
+        #expect(records.map(\.kind) == [.problem, .entry])
+        #expect(records.last?.entry.startingLBA == 10 && readIndex == 1 && !phase)
     }
 }

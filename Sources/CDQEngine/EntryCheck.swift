@@ -1,0 +1,80 @@
+import CDQNVMe
+
+/// The engine's rule for one entry of one queue: is it well-formed
+/// (`MigrationQueueEntry.validate()`) and inside the queue's scope (its
+/// namespaces, each range within capacity)? Pure: no state, no I/O, so the
+/// loop and any other reader of a CDQ apply the very same rule.
+///
+/// Built once per queue at registration. The usual entry, a range change
+/// record (ESA 0, LBACIR 0) inside the scope's first namespace, is decided
+/// by a few integer compares inline; anything else takes the full rules
+/// (`validate()`, then the scope).
+public struct EntryCheck: Sendable {
+    /// The scope's first namespace, held inline so the usual queue (one
+    /// namespace) is checked without touching an array; NSID 0 (which no
+    /// change record may name) when the scope is empty.
+    @usableFromInline let firstNSID: UInt32
+    @usableFromInline let firstCapacity: UInt64
+    /// The scope's other namespaces.
+    @usableFromInline let others: [QueueScope.Namespace]
+    @usableFromInline let scoped: Bool
+    @usableFromInline let convention: NLBConvention
+    /// The inline fast path applies: a scope whose first namespace counts
+    /// NLB the specification's way.
+    @usableFromInline let fastPath: Bool
+
+    /// `nil`: no scope was given, so only `validate()` applies.
+    public init(scope: QueueScope?) {
+        let namespaces = scope?.namespaces ?? []
+        firstNSID = namespaces.first?.nsid ?? 0
+        firstCapacity = namespaces.first?.capacity ?? 0
+        others = Array(namespaces.dropFirst())
+        scoped = scope != nil
+        convention = scope?.convention ?? .specification
+        fastPath = scope != nil && convention == .specification && firstNSID != 0
+    }
+
+    /// ESA bits (3:1) and LBACIR bits (7:6) of the attributes byte.
+    @usableFromInline static let statusAndChangeBits: UInt8 = 0b1100_1110
+
+    /// The problem with `entry`, or nil when it can be applied as it is.
+    @inlinable
+    public func problem(_ entry: MigrationQueueEntry) -> RecordProblem? {
+        // The usual entry: a range change record of the first namespace that
+        // ends inside it (slba + nlb + 1 <= capacity, which also rules out
+        // a wrap past 2^64). A handful of instructions.
+        if fastPath && entry.attributes & Self.statusAndChangeBits == 0 && entry.nsid == firstNSID
+            && entry.startingLBA < firstCapacity && UInt64(entry.numberOfLogicalBlocks) < firstCapacity - entry.startingLBA {
+            return nil
+        }
+        if entry.attributes & Self.statusAndChangeBits == 0 {
+            // A range change record: the common case, checked inline.
+            if entry.nsid == 0 { return .changeRecordWithoutNamespace }
+            let count = UInt64(entry.numberOfLogicalBlocks) + 1
+            if entry.startingLBA > UInt64.max - (count - 1) { return .rangeOverflow }
+        } else if let problem = entry.validate() {
+            return RecordProblem(problem)
+        } else if entry.isMarker {
+            return nil
+        }
+        return scoped ? scopeProblem(entry) : nil
+    }
+
+    /// A well-formed change record against the queue's namespaces.
+    @inlinable
+    func scopeProblem(_ entry: MigrationQueueEntry) -> RecordProblem? {
+        if entry.nsid == firstNSID { return rangeProblem(entry, capacity: firstCapacity) }
+        for namespace in others where namespace.nsid == entry.nsid {
+            return rangeProblem(entry, capacity: namespace.capacity)
+        }
+        return .namespaceOutOfScope
+    }
+
+    /// A change record of a namespace with `capacity` blocks: its range must end inside it.
+    @inlinable
+    func rangeProblem(_ entry: MigrationQueueEntry, capacity: UInt64) -> RecordProblem? {
+        guard entry.lbaChange == .rangeChanged else { return nil }
+        let count = entry.blockCount(convention: convention)
+        return entry.startingLBA < capacity && count <= capacity - entry.startingLBA ? nil : .rangePastCapacity
+    }
+}

@@ -1,0 +1,5 @@
+import ArgumentParser
+import CDQMigration
+
+/// `--on-untrusted resync|abort`.
+extension UntrustedEntryPolicy: ExpressibleByArgument {}
