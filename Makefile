@@ -4,7 +4,7 @@
 SWIFT ?= swift
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null || echo .build/debug)
 
-.PHONY: all deps build test unit-test test-tsan test-kernel demo demo-engine demo-kernel bench bench-micro clean
+.PHONY: all deps build test unit-test test-tsan test-kernel demo demo-remote demo-engine demo-kernel bench bench-micro clean
 .PHONY: test-c install-c
 
 all: build
@@ -46,6 +46,13 @@ demo: deps
 	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
 	$(shell $(SWIFT) build -c release --show-bin-path)/cdqctl migrate --simulate --namespace-size 1G \
 		--writers 4 --write-rate 4000 --destination "$$dir/destination.img" --verify --compare-sequential
+
+## The main job to another host: the same migration into an NBD export
+## that nbdkit serves from a second network namespace, over a veth pair
+## (docs/migration.md); over loopback where no namespace can be made.
+demo-remote: deps
+	$(SWIFT) build -c release --product cdqctl
+	@scripts/demo-remote.sh $(shell $(SWIFT) build -c release --show-bin-path)/cdqctl
 
 ## The engine alone: it drains 64 simulated migratable controllers' CDQs
 ## while random writers run, then checks every entry arrived exactly once.

@@ -36,6 +36,13 @@ let package = Package(
             pkgConfig: "liburing",
             providers: [.apt(["liburing-dev"])]
         ),
+        // libnbd, the NBD client: a migration's destination on another host.
+        .systemLibrary(
+            name: "CNBD",
+            path: "include/CNBD",
+            pkgConfig: "libnbd",
+            providers: [.apt(["libnbd-dev"])]
+        ),
         // 2. NVMe spec model: command images, status, queue entries. No I/O.
         .target(name: "CDQNVMe"),
         // 3. io_uring wrapper: ring, SQE builders, CQE32 access, user_data tags.
@@ -60,7 +67,7 @@ let package = Package(
             dependencies: ["CDQNVMe", "CDQQueues", "CDQUring", "CDQEngine", .product(name: "Atomics", package: "swift-atomics")]
         ),
         // 6 (copy engine). Dirty extent map, io_uring copier, pre-copy migrator.
-        .target(name: "CDQMigration", dependencies: ["CDQNVMe", "CDQUring", "CDQEngine"]),
+        .target(name: "CDQMigration", dependencies: ["CDQNVMe", "CDQUring", "CDQEngine", "CNBD"]),
         // The migrator's controller side on the simulator, and a whole simulated migration.
         .target(
             name: "CDQMigrationSimulator",

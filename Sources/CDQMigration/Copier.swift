@@ -35,17 +35,18 @@ public struct ByteRange: Sendable, Hashable {
     }
 }
 
-/// Copies byte ranges from one `BlockFile` to another through its own
-/// io_uring: up to `depth` chunks in flight, each read into one of `depth`
-/// registered buffers and written from it, so the memory a copy uses is
-/// fixed (`depth * chunkBytes`) whatever it copies.
+/// Copies byte ranges from a `BlockFile` to a `CopyDestination` (a file,
+/// a block device, an NBD export) through its own io_uring: up to `depth`
+/// chunks in flight, each read into one of `depth` registered buffers and
+/// written from it, so the memory a copy uses is fixed
+/// (`depth * chunkBytes`) whatever it copies.
 ///
 /// Not Sendable: the thread that creates it owns its ring. `copy` calls
 /// `between` after every batch of completions, which is where a migrator
 /// on the same thread drains its CDQ consumer; nothing else runs there.
 public final class Copier {
     public let source: BlockFile
-    public let destination: BlockFile
+    public let destination: any CopyDestination
     public let configuration: CopierConfiguration
     /// False when the kernel refused to pin the buffers (plain reads and writes are used).
     public let registeredBuffers: Bool
@@ -67,15 +68,21 @@ public final class Copier {
     private enum Kind {
         static let read: UInt8 = 1
         static let write: UInt8 = 2
+        /// What the destination waits for (an NBD socket's polls).
+        static let destination: UInt8 = 3
     }
 
-    public init(source: BlockFile, destination: BlockFile, configuration: CopierConfiguration = CopierConfiguration()) throws(MigrationError) {
+    public init(source: BlockFile, destination: any CopyDestination, configuration: CopierConfiguration = CopierConfiguration()) throws(MigrationError) {
         if let problem = configuration.problem { throw .configuration(problem) }
+        if let maximum = destination.maximumTransferBytes, configuration.chunkBytes > maximum {
+            throw .configuration("chunk size \(configuration.chunkBytes) is larger than \(destination.path) takes in one request (\(maximum) bytes)")
+        }
         self.source = source
         self.destination = destination
         self.configuration = configuration
         do {
-            ring = try IOURing(RingConfiguration(entries: UInt32(2 * configuration.depth), bigEntries: false))
+            // Room for a read and a write per chunk, and the destination's polls (two a connection).
+            ring = try IOURing(RingConfiguration(entries: UInt32(2 * configuration.depth + 16), bigEntries: false))
         } catch { throw .system(error) }
         buffers = (0 ..< configuration.depth).map { _ in
             .allocate(byteCount: configuration.chunkBytes, alignment: Int(BlockFile.directAlignment))
@@ -112,12 +119,22 @@ public final class Copier {
                 do { try fill(&chunks, &active) } catch { failure = error }
             }
             if active == 0 { break }
-            do { try ring.submitAndWait(minimum: 1) } catch { throw .system(error) }
-            ring.forEachCompletion { completion in
-                let outcome = complete(completion)
-                if case .finished(let bytes) = outcome { bytesCopied += bytes; active -= 1 }
+            let account = { (outcome: Outcome) in
+                if case .finished(let bytes) = outcome { self.bytesCopied += bytes; active -= 1 }
                 if case .failed(let error) = outcome { active -= 1; if failure == nil { failure = error } }
             }
+            // Transfers the destination finished on its own (a lost connection) need no wait.
+            var reaped = false
+            destination.reap { tag, result in reaped = true; account(complete(tag, result)) }
+            try destination.prepareWait(ring: ring, eventKind: Kind.destination)
+            do {
+                if reaped { _ = try ring.submit() } else { try ring.submitAndWait(minimum: 1) }
+            } catch { throw .system(error) }
+            ring.forEachCompletion { completion in
+                if completion.tag.kind == Kind.destination { destination.handle(completion); return }
+                account(complete(completion.tag, completion.result))
+            }
+            destination.reap { tag, result in account(complete(tag, result)) }
             between()
             if failure == nil { failure = stop() }
         }
@@ -149,20 +166,21 @@ public final class Copier {
         case failed(MigrationError)
     }
 
-    /// Advances one slot on its completion: resume a short transfer, turn a
+    /// Advances one slot when its transfer (tagged `tag`) finished with
+    /// `result` (bytes or `-errno`): resume a short transfer, turn a
     /// finished read into the write, or free the slot.
-    private func complete(_ completion: Completion) -> Outcome {
-        let index = Int(completion.tag.index)
-        let writing = completion.tag.kind == Kind.write
+    private func complete(_ tag: UserData, _ result: Int32) -> Outcome {
+        let index = Int(tag.index)
+        let writing = tag.kind == Kind.write
         let range = slots[index].range
-        guard completion.result > 0 else {
-            let errno = completion.result == 0 ? EIO : -completion.result
+        guard result > 0 else {
+            let errno = result == 0 ? EIO : -result
             let file = writing ? destination.path : source.path
             let operation = writing ? "write" : "read"
             slots[index].busy = false
             return .failed(.io("\(operation) \(file) at byte \(range.offset + slots[index].done)", SystemError(operation, errno: errno)))
         }
-        slots[index].done += UInt64(completion.result)
+        slots[index].done += UInt64(result)
         do {
             if slots[index].done < range.count {
                 try issue(index)
@@ -187,15 +205,10 @@ public final class Copier {
         let slot = slots[index]
         let offset = slot.range.offset + slot.done
         let buffer = UnsafeMutableRawBufferPointer(rebasing: buffers[index][Int(slot.done) ..< Int(slot.range.count)])
-        let entry: SubmissionEntry
-        do { entry = try ring.nextSubmission() } catch { throw .system(error) }
         let tag = UserData(kind: slot.writing ? Kind.write : Kind.read, index: UInt32(index))
-        switch (slot.writing, registeredBuffers) {
-        case (false, true): entry.prepareReadFixed(fd: source.descriptor, into: buffer, offset: offset, bufferIndex: index, tag)
-        case (false, false): entry.prepareRead(fd: source.descriptor, into: buffer, offset: offset, tag)
-        case (true, true): entry.prepareWriteFixed(fd: destination.descriptor, from: UnsafeRawBufferPointer(buffer), offset: offset, bufferIndex: index, tag)
-        case (true, false): entry.prepareWrite(fd: destination.descriptor, from: UnsafeRawBufferPointer(buffer), offset: offset, tag)
-        }
+        let transfer = Transfer(writing: slot.writing, buffer: buffer, offset: offset, fixedBuffer: registeredBuffers ? index : nil)
+        let side: any CopyDestination = slot.writing ? destination : source
+        try side.start(transfer, ring: ring, tag: tag)
     }
 }
 

@@ -94,6 +94,8 @@ public struct MigrationReport: Sendable {
     public var registeredBuffers = false
     public var directSource = false
     public var directDestination = false
+    /// A file, a block device or an NBD export.
+    public var destinationKind = DestinationKind.file
     /// Why the pre-copy rounds stopped.
     public var stopReason = ""
 

@@ -45,10 +45,33 @@ public final class Migrator: @unchecked Sendable {
     private let cancelRequested = Locked(false)
 
     /// Opens the source (read only: a migration never writes it) and the
-    /// destination, sized to the namespace.
-    public init(
+    /// destination (`openDestination`): a file sized to the namespace, a
+    /// block device, or an NBD URI.
+    public convenience init(
         controller: any MigrationController, sourcePath: String, destinationPath: String,
         lbaSize: Int, capacity: UInt64, configuration: MigrationConfiguration = MigrationConfiguration()
+    ) throws(MigrationError) {
+        try self.init(controller: controller, sourcePath: sourcePath, lbaSize: lbaSize, capacity: capacity, configuration: configuration) {
+            bytes, alignable throws(MigrationError) in
+            try openDestination(destinationPath, byteCount: bytes, preferDirect: configuration.directDestination && alignable)
+        }
+    }
+
+    /// Opens the source (read only) and copies to `destination`, already
+    /// open (an NBD export, or a file opened by the caller); it must hold
+    /// at least the namespace.
+    public convenience init(
+        controller: any MigrationController, sourcePath: String, destination: any CopyDestination,
+        lbaSize: Int, capacity: UInt64, configuration: MigrationConfiguration = MigrationConfiguration()
+    ) throws(MigrationError) {
+        try self.init(controller: controller, sourcePath: sourcePath, lbaSize: lbaSize, capacity: capacity,
+                      configuration: configuration) { _, _ in destination }
+    }
+
+    /// `openDestination` gets the namespace's bytes and whether direct I/O could be aligned.
+    private init(
+        controller: any MigrationController, sourcePath: String, lbaSize: Int, capacity: UInt64,
+        configuration: MigrationConfiguration, openDestination: (UInt64, Bool) throws(MigrationError) -> any CopyDestination
     ) throws(MigrationError) {
         let granularity = configuration.granularityBytes
         guard lbaSize > 0, lbaSize & (lbaSize - 1) == 0, capacity > 0 else {
@@ -66,8 +89,10 @@ public final class Migrator: @unchecked Sendable {
             guard source.byteCount >= bytes else {
                 throw MigrationError.configuration("source \(sourcePath) holds \(source.byteCount) bytes, the namespace \(bytes)")
             }
-            let destination = try BlockFile(
-                path: destinationPath, access: .write(byteCount: bytes), preferDirect: configuration.directDestination && alignable)
+            let destination = try openDestination(bytes, alignable)
+            guard destination.byteCount >= bytes else {
+                throw MigrationError.configuration("destination \(destination.path) holds \(destination.byteCount) bytes, the namespace \(bytes)")
+            }
             copier = try Copier(source: source, destination: destination, configuration: configuration.copier)
         } catch let error as SystemError {
             throw .system(error)
@@ -85,6 +110,7 @@ public final class Migrator: @unchecked Sendable {
         report.registeredBuffers = copier.registeredBuffers
         report.directSource = copier.source.direct
         report.directDestination = copier.destination.direct
+        report.destinationKind = copier.destination.kind
     }
 
     deinit { records.deallocate() }
@@ -155,7 +181,7 @@ public final class Migrator: @unchecked Sendable {
         let start = MonotonicClock.nanoseconds()
         report.bulkBytes = try copy([ByteRange(offset: 0, count: bytes)], phase: .bulk)
         report.bulkNanoseconds = MonotonicClock.nanoseconds() - start
-        try copier.destination.synchronize()
+        try copier.destination.makeDurable()
     }
 
     /// Dirty rounds while the controller runs; records why they stopped.
@@ -181,7 +207,7 @@ public final class Migrator: @unchecked Sendable {
             previous = backlog
             report.recopiedBytes += try copy(byteRanges(takeRound()), phase: .round(report.rounds))
             // Flushed while the guest runs, so the downtime flushes only the final copy.
-            try copier.destination.synchronize()
+            try copier.destination.makeDurable()
         }
     }
 
@@ -206,7 +232,7 @@ public final class Migrator: @unchecked Sendable {
             throw MigrationError.io(place + SuspendedSnapshot.whileSuspended, system)
         }
         report.recopiedBytes += report.finalBytes
-        try copier.destination.synchronize()
+        try copier.destination.makeDurable()
         // A record read during the final copy may still end the migration (abort).
         if let failure { throw failure }
     }

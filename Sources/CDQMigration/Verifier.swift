@@ -14,29 +14,19 @@ import Glibc
 struct Verifier {
     let chunkBytes: Int
 
-    func checksums(_ file: BlockFile, byteCount: UInt64) throws(MigrationError) -> [UInt64] {
+    /// Reads through `side` itself: for an NBD destination, what the server returns.
+    func checksums(_ side: any CopyDestination, byteCount: UInt64) throws(MigrationError) -> [UInt64] {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkBytes, alignment: Int(BlockFile.directAlignment))
         defer { buffer.deallocate() }
         var sums: [UInt64] = []
         var offset: UInt64 = 0
         while offset < byteCount {
             let length = Int(min(UInt64(chunkBytes), byteCount - offset))
-            try read(file, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< length]), at: offset)
+            try side.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< length]), at: offset)
             sums.append(Self.checksum(UnsafeRawBufferPointer(rebasing: buffer[0 ..< length])))
             offset += UInt64(length)
         }
         return sums
-    }
-
-    private func read(_ file: BlockFile, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(MigrationError) {
-        var done = 0
-        while done < buffer.count {
-            let got = pread(file.descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            if got > 0 { done += got; continue }
-            let error = got == 0 ? EIO : currentErrno()
-            if error == EINTR { continue }
-            throw .io("read \(file.path) at byte \(offset + UInt64(done))", SystemError("pread", errno: error))
-        }
     }
 
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {

@@ -66,6 +66,10 @@ public struct SystemError: Error, Hashable, Sendable, CustomStringConvertible {
         case EOVERFLOW: "EOVERFLOW"
         case EBADFD: "EBADFD"
         case ENOBUFS: "ENOBUFS"
+        case EPIPE: "EPIPE"
+        case ENOTCONN: "ENOTCONN"
+        case ECONNRESET: "ECONNRESET"
+        case ECONNREFUSED: "ECONNREFUSED"
         default: "errno \(errno)"
         }
     }

@@ -34,7 +34,7 @@ struct Migrate: ParsableCommand {
     @Option(help: "Simulated guest writer threads.") var writers = 4
     @Option(help: "Writes per second of all writers together.") var writeRate: Double = 20_000
     @Flag(help: "Writers favour a hot spot (80% of writes to 20% of the namespace).") var skew = false
-    @Option(help: "Destination: a regular file (created) or a block device.") var destination: String
+    @Option(help: ArgumentHelp(destinationHelp)) var destination: String
     @Flag(help: "Compare checksums of source and destination at the end.") var verify = false
     @Option(help: "Reads and writes in flight.") var depth = 32
     @Option(help: "Largest single read or write, e.g. 1M.", transform: parseSize) var chunkSize: UInt64 = 1 << 20
@@ -68,6 +68,9 @@ struct Migrate: ParsableCommand {
         }
         guard maxRounds >= 0 else { throw ValidationError("--max-rounds must not be negative") }
         guard (2...65_536).contains(queueEntries) else { throw ValidationError("--queue-entries must be 2...65536") }
+        if compareSequential && NBDDestination.isURI(destination) {
+            throw ValidationError("--compare-sequential copies next to a local destination; it does not apply to an NBD export")
+        }
     }
 
     func run() throws {
@@ -96,8 +99,7 @@ struct Migrate: ParsableCommand {
         let migrator = try migration.migrator(to: destination, configuration: configuration())
         cancel.watch(migrator)
         let fault = MigrationFault(simulateFault, subsystem: migration.subsystem)
-        let report = try migrator.run { display.show($0); fault.check($0) }
-        display.finish()
+        let report = try migrator.run(into: destination, display: display) { fault.check($0) }
         return MigrateSummary(source: MigrateSummary.describe(migration.setup), destination: destination, report: report,
                               sequentialBytesPerSecond: sequential)
     }
@@ -120,8 +122,7 @@ struct Migrate: ParsableCommand {
                                     lbaSize: geometry.lbaSize, capacity: geometry.blocks, configuration: configuration())
         cancel.watch(migrator)
         let display = ProgressDisplay(toStandardError: json)
-        let report = try migrator.run { display.show($0) }
-        display.finish()
+        let report = try migrator.run(into: destination, display: display)
         let line = "namespace \(nsid) of CNTLID \(cntlid!) on \(path) (\(mebibytes(geometry.bytes)), read from \(source!); geometry from \(geometry.origin))"
         return MigrateSummary(source: line, destination: destination, report: report, sequentialBytesPerSecond: sequential)
     }

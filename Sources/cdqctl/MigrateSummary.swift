@@ -28,6 +28,7 @@ struct MigrateSummary {
             ("stop_reason", .string(report.stopReason)),
             ("registered_buffers", .bool(report.registeredBuffers)),
             ("direct_destination", .bool(report.directDestination)),
+            ("destination_kind", .string(report.destinationKind.rawValue)),
         ]
         if let sequential = sequentialBytesPerSecond {
             fields.append(("sequential_mib_per_second", .number(sequential / 1_048_576)))
@@ -38,7 +39,7 @@ struct MigrateSummary {
 
     var text: String {
         var lines = [
-            "cdqctl migrate: \(source) -> \(destination)",
+            "cdqctl migrate: \(source) -> \(destination)\(report.destinationKind == .nbd ? " (NBD export)" : "")",
             "  bulk copy:        \(mebibytes(report.bulkBytes)) in \(decimal(Double(report.bulkNanoseconds) / 1e9, 2)) s "
                 + "(\(decimal(report.bulkBytesPerSecond / 1_048_576, 0)) MiB/s\(report.registeredBuffers ? ", registered buffers" : "")"
                 + "\(report.directDestination ? ", O_DIRECT destination" : ""))",

@@ -65,6 +65,7 @@ import Testing
             #expect(report[key] != nil, "missing \(key)")
         }
         #expect(report["verified"] as? Bool == true)
+        #expect(report["destination_kind"] as? String == "file")
         #expect(report["bulk_bytes"] as? Int == 32 << 20)
         #expect((try? FileManager.default.attributesOfItem(atPath: destination)[.size] as? Int) == 32 << 20)
     }

@@ -26,9 +26,7 @@ public struct BuiltTool: Sendable {
     /// fails the test instead of stalling the suite.
     public func run(_ arguments: [String], timeoutSeconds: Double = 180) throws -> Run {
         let (process, out, err) = try start(arguments)
-        let pid = process.processIdentifier
-        let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds, execute: watchdog)
+        let watchdog = Watchdog(process, timeoutSeconds: timeoutSeconds)
         defer { watchdog.cancel() }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
@@ -44,7 +42,16 @@ public struct BuiltTool: Sendable {
     /// Starts it, waits until `stream` shows `marker`, sends SIGINT as a
     /// user's Ctrl-C would, and runs it to the end.
     public func runInterrupted(_ arguments: [String], after marker: String, on stream: Stream = .stdout) throws -> Run {
+        try run(arguments, after: marker, on: stream) { kill($0, SIGINT) }
+    }
+
+    /// Starts it, waits until `stream` shows `marker`, does `action` (given
+    /// the tool's process id), and runs it to the end.
+    public func run(_ arguments: [String], after marker: String, on stream: Stream = .stdout,
+                    then action: (pid_t) -> Void, timeoutSeconds: Double = 180) throws -> Run {
         let (process, out, err) = try start(arguments)
+        let watchdog = Watchdog(process, timeoutSeconds: timeoutSeconds)
+        defer { watchdog.cancel() }
         let watched = stream == .stdout ? out.fileHandleForReading : err.fileHandleForReading
         var seen = Data()
         while !String(decoding: seen, as: UTF8.self).contains(marker) {
@@ -52,7 +59,7 @@ public struct BuiltTool: Sendable {
             if chunk.isEmpty { break } // it ended on its own; the caller's checks say how
             seen += chunk
         }
-        process.interrupt()
+        action(process.processIdentifier)
         seen += watched.readDataToEndOfFile()
         let other = (stream == .stdout ? err : out).fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -80,4 +87,18 @@ public struct BuiltTool: Sendable {
         try process.run()
         return (process, out, err)
     }
+}
+
+/// Kills a process (SIGKILL) that still runs after a timeout, so that a
+/// hang fails a test instead of stalling the suite; `cancel` once it ended.
+public struct Watchdog {
+    private let item: DispatchWorkItem
+
+    public init(_ process: Process, timeoutSeconds: Double) {
+        let pid = process.processIdentifier
+        item = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds, execute: item)
+    }
+
+    public func cancel() { item.cancel() }
 }
