@@ -29,7 +29,9 @@ public final class BlockFile {
     /// How to open a file.
     public enum Access: Sendable {
         case read
-        /// Writes; a regular file is created if missing and sized to `byteCount`.
+        /// Writes; a regular file is created if missing and sized to
+        /// `byteCount`. The file is locked first (`ExclusiveLock`): one
+        /// writer at a time, and nothing resized while another writes.
         case write(byteCount: UInt64)
     }
 
@@ -57,6 +59,7 @@ public final class BlockFile {
         self.descriptor = descriptor
         self.direct = direct
         do throws(SystemError) {
+            if case .write = access { try ExclusiveLock.take(descriptor, path: path) }
             (isBlockDevice, byteCount) = try Self.size(descriptor, path: path, access: access)
         } catch {
             close(descriptor)

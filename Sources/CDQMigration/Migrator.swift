@@ -30,18 +30,19 @@ public final class Migrator: @unchecked Sendable {
     private var map: DirtyExtentMap
     private var report = MigrationReport()
     private let records = UnsafeMutableBufferPointer<CDQRecord>.allocate(capacity: 1024)
-    private var sawLast = false
+    private(set) var sawLast = false
     /// An overflow was read and no entry since: the queue may still be
     /// full, so changes may still be getting lost (see `takeRound`).
-    private var overflowUnsettled = false
+    private(set) var overflowUnsettled = false
     private var progress: (MigrationProgress) -> Void = { _ in }
     private var lastProgress: UInt64 = 0
     private var ran = false
     /// Set by `cancel()` from any thread; read by the migrating thread.
     private let cancelRequested = Locked(false)
 
-    /// Opens the source (read only: a migration never writes it) and the
-    /// destination, sized to the namespace.
+    /// Checks the configuration, then opens the source (read only: a
+    /// migration never writes it) and the destination, locked against
+    /// other migrations (`BlockFile`) and sized to the namespace.
     public init(
         controller: any MigrationController, sourcePath: String, destinationPath: String,
         lbaSize: Int, capacity: UInt64, configuration: MigrationConfiguration = MigrationConfiguration()
@@ -50,10 +51,8 @@ public final class Migrator: @unchecked Sendable {
         guard lbaSize > 0, lbaSize & (lbaSize - 1) == 0, capacity > 0 else {
             throw .configuration("namespace geometry \(capacity) blocks of \(lbaSize) bytes is not usable")
         }
-        guard granularity >= lbaSize, granularity & (granularity - 1) == 0 else {
-            throw .configuration("granularity \(granularity) is not a power of two of at least one block (\(lbaSize) bytes)")
-        }
-        guard configuration.maximumRounds >= 0 else { throw .configuration("maximum rounds must not be negative") }
+        // Every setting before the destination is opened: a bad one never resizes it.
+        if let problem = configuration.problem(lbaSize: lbaSize) { throw .configuration(problem) }
         let bytes = capacity * UInt64(lbaSize)
         // Direct I/O only where every transfer can be aligned.
         let alignable = bytes % BlockFile.directAlignment == 0 && UInt64(granularity) % BlockFile.directAlignment == 0
@@ -98,10 +97,12 @@ public final class Migrator: @unchecked Sendable {
             try bulkCopy()
             try preCopyRounds()
             try checkCancelled()
+            makeRoomForLast()
             let suspendStart = MonotonicClock.nanoseconds()
             try controller.suspend()
             try finalCopy()
             report.downtimeNanoseconds = MonotonicClock.nanoseconds() - suspendStart
+            try checkCancelled()
             // A destination that differs is no migration: the source resumes.
             if configuration.verify { try verify() }
         } catch {
@@ -124,7 +125,7 @@ public final class Migrator: @unchecked Sendable {
         cancelRequested.withLock { $0 } ? .cancelled : nil
     }
 
-    private func checkCancelled() throws(MigrationError) {
+    func checkCancelled() throws(MigrationError) {
         if let cancellation { throw cancellation }
     }
 
@@ -178,10 +179,16 @@ public final class Migrator: @unchecked Sendable {
     /// With the controller suspended: read its queue up to the LAST entry,
     /// copy what is dirty, make the destination durable.
     private func finalCopy() throws {
+        let scansAtSuspend = (controller as? SuspendedQueueObserver)?.queueScans
         let deadline = MonotonicClock.nanoseconds() + configuration.lastEntryTimeoutNanoseconds
         while !sawLast && MonotonicClock.nanoseconds() < deadline {
+            try checkCancelled()
             controller.consumer.wait(timeoutNanoseconds: 10_000_000)
             drain()
+            if !sawLast && lastEntryCannotArrive(scansAtSuspend: scansAtSuspend) {
+                report.suspendConfirmedByControllerState = true
+                break
+            }
         }
         if !sawLast {
             // Changes may be logged and unread; nothing changes any more, so copying everything is exact.
@@ -198,8 +205,8 @@ public final class Migrator: @unchecked Sendable {
         let bytes = capacity * UInt64(lbaSize)
         progress(MigrationProgress(phase: .verifying, copiedBytes: 0, phaseBytes: bytes, dirtyBacklogBytes: 0))
         let verifier = Verifier(chunkBytes: configuration.copier.chunkBytes)
-        let source = try verifier.checksums(copier.source, byteCount: bytes)
-        let destination = try verifier.checksums(copier.destination, byteCount: bytes)
+        let source = try verifier.checksums(copier.source, byteCount: bytes) { self.cancellation }
+        let destination = try verifier.checksums(copier.destination, byteCount: bytes) { self.cancellation }
         if let chunk = source.indices.first(where: { source[$0] != destination[$0] }) ?? (source.count == destination.count ? nil : 0) {
             report.verified = false
             throw .verification("\(copier.destination.path) differs from \(copier.source.path) in bytes "
@@ -245,7 +252,7 @@ public final class Migrator: @unchecked Sendable {
     }
 
     /// Moves every waiting record into the dirty map.
-    private func drain() {
+    func drain() {
         while true {
             let count = controller.consumer.pop(into: records)
             if count == 0 { return }

@@ -63,6 +63,8 @@ func mebibytes(_ bytes: UInt64) -> String { "\(decimal(Double(bytes) / 1_048_576
 
 func decimal(_ value: Double, _ places: Int) -> String {
     guard value.isFinite else { return "-" }
+    // Past what an Int holds, the rounding below would trap.
+    guard abs(value) < 1e15 else { return "\(value)" }
     var scale = 1.0
     for _ in 0 ..< places { scale *= 10 }
     let rounded = (value * scale).rounded() / scale
@@ -73,6 +75,6 @@ extension MigrateSummary {
     /// The source line of a simulated migration.
     static func describe(_ setup: SimulatedMigrationSetup) -> String {
         "\(mebibytes(setup.namespaceBytes)) simulated namespace, \(setup.writers) writers at "
-            + "\(Int(setup.writesPerSecond)) writes/s (\(setup.skew ? "80/20 hot spot" : "uniform"))"
+            + "\(decimal(setup.writesPerSecond, 0)) writes/s (\(setup.skew ? "80/20 hot spot" : "uniform"))"
     }
 }
