@@ -13,7 +13,9 @@ extension Migrate {
     /// is checked before its destination is opened), the queue size, and
     /// a destination file that already holds data only with `--force`.
     func validateSettings() throws {
-        if let problem = try configuration().problem(lbaSize: 512) { throw ValidationError(problem) }
+        if let problem = try configuration().problem(lbaSize: 512) {
+            throw ValidationError("--depth \(depth), --chunk-size \(chunkSize), --granularity \(granularity): \(problem)")
+        }
         try validateQueueEntries(queueEntries, flag: "--queue-entries")
         try checkDestination()
     }

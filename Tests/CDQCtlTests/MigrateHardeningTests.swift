@@ -45,7 +45,7 @@ import Testing
         let run = try cdqctl(["migrate", "--simulate", "--namespace-size", "1M", flag, value,
                               "--destination", "\(scratch.path)/destination.img"], in: scratch)
         #expect(run.status == 64, "\(flag) \(value): \(run.stderr)")
-        #expect(run.stderr.contains(value), "the message names the value: \(run.stderr)")
+        #expect(run.stderr.contains(flag), "the message names the flag: \(run.stderr)")
         #expect(scratch.leftovers.isEmpty, "left \(scratch.leftovers) in $TMPDIR")
         #expect(!FileManager.default.fileExists(atPath: "\(scratch.path)/destination.img"))
     }
