@@ -25,6 +25,8 @@ struct MigrateSummary {
             ("bulk_mib_per_second", .number(report.bulkBytesPerSecond / 1_048_576)),
             ("total_seconds", .number(Double(report.totalNanoseconds) / 1e9)),
             ("stop_reason", .string(report.stopReason)),
+            ("last_entry_missing", .bool(report.lastEntryMissing)),
+            ("suspend_confirmed_by_controller_state", .bool(report.suspendConfirmedByControllerState)),
             ("registered_buffers", .bool(report.registeredBuffers)),
             ("direct_destination", .bool(report.directDestination)),
         ]

@@ -69,7 +69,9 @@ import Glibc
         let report = try migration.migrate(to: destination, configuration: configuration) { progress in
             guard progress.phase == .bulk, progress.copiedBytes == progress.phaseBytes else { return }
             faults.failNextAdminCommands(1000, with: .internalError, opcode: AdminOpcode.setFeatures.rawValue)
-            // Full from here on: no head update gets through to free it.
+            // Once one head update failed, none in flight can still free the
+            // queue (the controller runs them in order): full from then on.
+            for _ in 0 ..< 5000 where faults.statistics.adminCommandsFailed == 0 { usleep(1000) }
             for _ in 0 ..< 5000 where migration.controller.queueSnapshot?.full != true { usleep(1000) }
             #expect(migration.controller.queueSnapshot?.full == true)
         }
