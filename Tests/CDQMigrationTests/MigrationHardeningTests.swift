@@ -13,14 +13,10 @@ import Glibc
 /// touch an existing destination before its settings were checked, share a
 /// destination with another migration, or wait out a LAST entry that cannot come.
 @Suite(.serialized) struct MigrationHardeningTests {
-    static let mebibyte: UInt64 = 1 << 20
+    static let mebibyte = MigrationEndToEndTests.mebibyte
 
     func setup(_ directory: TemporaryDirectory, megabytes: UInt64, rate: Double, entries: UInt32 = 4096) -> SimulatedMigrationSetup {
-        var setup = SimulatedMigrationSetup(namespaceBytes: megabytes * Self.mebibyte, directory: directory.path)
-        setup.writers = 4
-        setup.writesPerSecond = rate
-        setup.queueEntries = entries
-        return setup
+        MigrationEndToEndTests().setup(directory, megabytes: megabytes, rate: rate, entries: entries)
     }
 
     @Test(arguments: [
