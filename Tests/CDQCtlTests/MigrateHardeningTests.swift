@@ -104,7 +104,7 @@ import Testing
     @Test func ctrlCDuringVerificationCancelsLikeEveryOtherPhase() throws {
         let scratch = try Scratch("verify")
         let run = try CDQCtlTests.tool.runInterrupted(
-            ["migrate", "--simulate", "--namespace-size", "512M", "--writers", "1", "--write-rate", "500",
+            ["migrate", "--simulate", "--namespace-size", "256M", "--writers", "1", "--write-rate", "500",
              "--destination", "\(scratch.path)/destination.img", "--verify", "--json"],
             after: "verifying", on: .stderr)
         #expect(run.status == 3, "stdout: \(run.stdout) stderr: \(run.stderr)")
