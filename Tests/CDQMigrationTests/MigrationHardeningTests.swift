@@ -106,3 +106,39 @@ final class FailingTarget: IOTarget, @unchecked Sendable {
     }
     #expect(target.writes == 3, "no write after the first that failed")
 }
+
+extension MigrationHardeningTests {
+    /// `cancel()` in each phase ends the same way: `.cancelled`, the source
+    /// running again, its queue deleted, whatever phase the call came in.
+    @Test(arguments: ["bulk", "round", "suspended", "verifying"])
+    func aCancellationIsHonouredInEveryPhase(phase: String) throws {
+        let directory = TemporaryDirectory()
+        let migration = try SimulatedMigration(setup(directory, megabytes: 16, rate: 4000))
+        let controller = migration.controller
+        try migration.startWriters()
+        defer { migration.stopWriters() }
+        // Threshold 0: there are rounds; verify: there is a verification.
+        let migrator = try migration.migrator(
+            to: "\(directory.path)/destination.img", configuration: MigrationConfiguration(backlogThresholdBytes: 0, verify: true))
+        var cancelledIn: String?
+        #expect {
+            _ = try migrator.run { progress in
+                let name = switch progress.phase {
+                case .bulk: "bulk"
+                case .round: "round"
+                case .suspended: "suspended"
+                case .verifying: "verifying"
+                }
+                guard name == phase, cancelledIn == nil else { return }
+                cancelledIn = name
+                migrator.cancel()
+            }
+        } throws: { error in
+            guard let error = error as? MigrationError, case .abandoned(.cancelled, let undone) = error else { return false }
+            return undone.contains("controller 1")
+        }
+        #expect(cancelledIn == phase)
+        #expect(!controller.isSuspended, "the source runs again")
+        #expect(controller.queueSnapshot == nil, "the queue was deleted")
+    }
+}

@@ -22,6 +22,13 @@ import Testing
         #expect(found.last?.entryStatus == .lastQueueFull)
         let controller = host.subsystem.controller(host.cntlid)!
         #expect(controller.lostChanges == UInt64(writes) - UInt64(changes), "one lost change per write no entry carries")
+        // The same count in the controller state (bytes 16-23 of the blob).
+        host.admin(.migrationSendSuspend(cntlid: host.cntlid, suspendType: .suspend, deleteUserDataMigrationQueue: false))
+        let state = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer { state.deallocate() }
+        let received = host.admin(.migrationReceiveGetState(cntlid: host.cntlid, offset: 0, numberOfDwords: 1024), data: state)
+        #expect(received.status == .success)
+        #expect(state.loadUnaligned(fromByteOffset: 16, as: UInt64.self) == controller.lostChanges)
     }
 
     @Test func aTriggerDisarmedByAHeadUpdateReadsBackAsDisarmed() throws {
