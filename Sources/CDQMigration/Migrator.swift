@@ -61,9 +61,11 @@ public final class Migrator: @unchecked Sendable {
             guard source.byteCount >= bytes else {
                 throw MigrationError.configuration("source \(sourcePath) holds \(source.byteCount) bytes, the namespace \(bytes)")
             }
+            // Sized only once the copy engine exists: nothing that can still fail comes after.
             let destination = try BlockFile(
-                path: destinationPath, access: .write(byteCount: bytes), preferDirect: configuration.directDestination && alignable)
+                path: destinationPath, access: .writeUnsized, preferDirect: configuration.directDestination && alignable)
             copier = try Copier(source: source, destination: destination, configuration: configuration.copier)
+            try destination.resize(to: bytes)
         } catch let error as SystemError {
             throw .system(error)
         } catch let error as MigrationError {
@@ -96,8 +98,8 @@ public final class Migrator: @unchecked Sendable {
             try controller.startLogging()
             try bulkCopy()
             try preCopyRounds()
-            try checkCancelled()
             makeRoomForLast()
+            try checkCancelled()
             let suspendStart = MonotonicClock.nanoseconds()
             try controller.suspend()
             try finalCopy()
