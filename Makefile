@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null || echo .build/debug)
 
 .PHONY: all deps build test unit-test test-tsan test-kernel demo demo-engine demo-kernel bench bench-micro clean
-.PHONY: test-c install-c
+.PHONY: test-c install-c simulate simulate-ci
 
 all: build
 
@@ -17,7 +17,7 @@ build: deps
 	$(SWIFT) build
 
 ## Unit tests, then the passthrough proof on a real Linux NVMe driver under QEMU.
-test: unit-test test-tsan test-c
+test: unit-test simulate-ci test-tsan test-c
 	@$(MAKE) --no-print-directory test-kernel
 
 ## Unit tests in parallel, then the tests that count the process's file
@@ -33,6 +33,18 @@ TSAN_TESTS = CDQEngineTests|CDQQueuesTests|ControllerRunnerTests|EndToEndTests|C
 test-tsan: deps
 	$(SWIFT) build --scratch-path .build-tsan --sanitize=thread --build-tests
 	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread --skip-build --filter '$(TSAN_TESTS)'
+
+## Deterministic simulation of the queue protocol (docs/testing.md): SEEDS
+## seeded fault schedules against the engine's core; prints seeds/s, and
+## on a violation the seed, its faults and its last events.
+SEEDS ?= 10000
+simulate: build
+	$(SWIFT) build --product cdq-sim
+	$(BIN_DIR)/cdq-sim --seeds $(SEEDS)
+
+## The simulation's share of `make test`: 10,000 seeds (some 20 s).
+simulate-ci: build
+	@$(MAKE) --no-print-directory simulate SEEDS=10000
 
 ## Boots Debian's kernel under QEMU with an emulated NVMe controller and runs
 ## cdq-kernel-selftest and cdqctl inside it (docs/real-kernel.md).

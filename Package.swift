@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "cdq-kernel-selftest", targets: ["cdq-kernel-selftest"]),
         .executable(name: "cdq-demo", targets: ["cdq-demo"]),
         .executable(name: "cdq-bench", targets: ["cdq-bench"]),
+        .executable(name: "cdq-sim", targets: ["cdq-sim"]),
         // The C interface (include/cdq_engine.h): libcdq_engine.so and .a.
         .library(name: "cdq_engine", type: .dynamic, targets: ["CDQEngineC"]),
         .library(name: "cdq_engine_static", type: .static, targets: ["CDQEngineC"]),
@@ -66,6 +67,9 @@ let package = Package(
             name: "CDQMigrationSimulator",
             dependencies: ["CDQMigration", "CDQSimulator", "CDQEngine", "CDQNVMe", "CDQUring"]
         ),
+        // Deterministic simulation of the queue protocol: the engine's core on
+        // a model controller, one thread, virtual time, seeded faults.
+        .target(name: "CDQSim", dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe"]),
         // 7. Users.
         // The C interface: include/cdq_engine.h, implemented with @_cdecl.
         .systemLibrary(name: "CCDQEngine", path: "include/CCDQEngine"),
@@ -87,6 +91,10 @@ let package = Package(
         .executableTarget(
             name: "cdq-demo",
             dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", .product(name: "Atomics", package: "swift-atomics")]
+        ),
+        .executableTarget(
+            name: "cdq-sim",
+            dependencies: ["CDQSim", "CDQEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // epoll for cdq-bench's baseline (Swift's Glibc module lacks it).
         .systemLibrary(name: "CEpoll", path: "include/CEpoll"),
@@ -115,6 +123,7 @@ let package = Package(
         .testTarget(name: "CDQEngineCTests", dependencies: ["CDQEngineC", "CCDQEngine", "CDQEngine"]),
         // Runs the built cdqctl binary: exit codes and messages are its contract.
         .testTarget(name: "CDQCtlTests", dependencies: ["cdqctl", "CDQTestSupport"]),
+        .testTarget(name: "CDQSimTests", dependencies: ["CDQSim", "CDQEngine"]),
         // Runs the built cdq-bench briefly: its JSON and its exactly-once check.
         .testTarget(name: "CDQBenchTests", dependencies: ["cdq-bench", "CDQTestSupport"]),
     ]

@@ -26,7 +26,7 @@ package struct QueueProtocol: Sendable {
     let entryCount: UInt32
     let configuration: EngineConfiguration
     /// A rule broken on purpose; only `CDQSim` sets one (`PlantedBug`).
-    let plantedBug: PlantedBug?
+    package let plantedBug: PlantedBug?
 
     /// Next slot to read, and the phase that marks a new entry there.
     package var readIndex: UInt32
