@@ -143,3 +143,17 @@ if ProcessInfo.processInfo.environment["CDQ_BENCHMARKS"] != nil {
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ))
 }
+
+// libFuzzer targets (Fuzz/, docs/testing.md) are part of the package only
+// when CDQ_FUZZ is set (`make fuzz` sets it, and builds with
+// --sanitize=fuzzer in its own scratch path). libFuzzer supplies `main`,
+// so the target is compiled as a library (-parse-as-library).
+if ProcessInfo.processInfo.environment["CDQ_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(
+            name: "cdq-fuzz",
+            dependencies: ["CDQNVMe", "CDQEngine", "CDQEngineC", "CCDQEngine"],
+            path: "Fuzz/cdq-fuzz",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ))
+}
