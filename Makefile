@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null || echo .build/debug)
 
 .PHONY: all deps build test unit-test test-tsan test-kernel demo demo-engine demo-kernel bench bench-micro clean
-.PHONY: test-c install-c simulate simulate-ci fuzz fuzz-smoke fuzz-build
+.PHONY: test-c install-c simulate simulate-ci fuzz fuzz-smoke fuzz-build soak
 
 all: build
 
@@ -75,6 +75,14 @@ fuzz: fuzz-build
 ## The share of `make test`: 20,000 inputs per target.
 fuzz-smoke: fuzz-build
 	@$(MAKE) --no-print-directory fuzz FUZZ_RUNS=20000 FUZZ_SECONDS=120
+
+## 4,096 queues under mixed load, faults and queue churn for SOAK_SECONDS;
+## descriptors, RSS and mapped memory are sampled every second and the run
+## fails when they grow past the bound in docs/testing.md.
+SOAK_SECONDS ?= 600
+soak: build
+	$(SWIFT) build --product cdq-soak
+	$(BIN_DIR)/cdq-soak --queues 4096 --seconds $(SOAK_SECONDS)
 
 ## Boots Debian's kernel under QEMU with an emulated NVMe controller and runs
 ## cdq-kernel-selftest and cdqctl inside it (docs/real-kernel.md).

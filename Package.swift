@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "cdq-demo", targets: ["cdq-demo"]),
         .executable(name: "cdq-bench", targets: ["cdq-bench"]),
         .executable(name: "cdq-sim", targets: ["cdq-sim"]),
+        .executable(name: "cdq-soak", targets: ["cdq-soak"]),
         // The C interface (include/cdq_engine.h): libcdq_engine.so and .a.
         .library(name: "cdq_engine", type: .dynamic, targets: ["CDQEngineC"]),
         .library(name: "cdq_engine_static", type: .static, targets: ["CDQEngineC"]),
@@ -95,6 +96,11 @@ let package = Package(
         .executableTarget(
             name: "cdq-sim",
             dependencies: ["CDQSim", "CDQEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // 4,096 queues under load, faults and churn; resources sampled each second.
+        .executableTarget(
+            name: "cdq-soak",
+            dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", .product(name: "Atomics", package: "swift-atomics")]
         ),
         // epoll for cdq-bench's baseline (Swift's Glibc module lacks it).
         .systemLibrary(name: "CEpoll", path: "include/CEpoll"),
