@@ -8,6 +8,11 @@ extension QueueProtocol {
     package struct HeadUpdate: Sendable, Equatable {
         package var head: UInt32
         package var trigger: UInt32?
+
+        package init(head: UInt32, trigger: UInt32?) {
+            self.head = head
+            self.trigger = trigger
+        }
     }
 
     /// What the caller should do about the head now.
