@@ -11,17 +11,31 @@ import Glibc
 /// The soak: `queues` simulated controllers' CDQs on one engine, writers
 /// that trickle and burst (small queues, so bursts overflow), a fault
 /// schedule that changes every second (events dropped, masked, delayed;
-/// head updates failing), and queue churn (detached and attached again).
+/// head updates failing), and queue churn (16 queues detached and attached
+/// again every 100 ms).
 /// Samples resources every second; fails if they grow past `GrowthBound`.
 final class Soak: @unchecked Sendable {
-    // @unchecked: `queues` is touched only by the main thread; writers use
-    // the controllers, which are thread-safe.
+    // @unchecked: `churnQueues` and `lifecycle` are set before the churn
+    // thread starts and then used by it alone; writers use the controllers,
+    // which are thread-safe.
     let queueCount: Int
     let seconds: Int
     let subsystem: SimulatedSubsystem
     let stopping = ManagedAtomic<Bool>(false)
     let delivered = ManagedAtomic<Int>(0)
     let overflows = ManagedAtomic<Int>(0)
+    let churned = ManagedAtomic<Int>(0)
+    /// Handed to the churn thread before it starts, and owned by it after.
+    private var churnQueues: [SimulatedQueue?] = []
+    private var lifecycle: Lifecycle?
+
+    /// What attaching a queue needs.
+    struct Lifecycle {
+        var engine: Engine
+        var control: AdminChannel
+        var transport: SimulatorTransport
+        var consumer: Consumer
+    }
     let entries: UInt32 = 64
 
     init(queues: Int, seconds: Int) throws {
@@ -45,35 +59,46 @@ final class Soak: @unchecked Sendable {
             queues.append(try SimulatedQueue(engine: engine, control: control, transport: transport, consumer: consumer,
                                              cntlid: UInt16(cntlid), entries: entries))
         }
+        churnQueues = queues
+        lifecycle = Lifecycle(engine: engine, control: control, transport: transport, consumer: consumer)
         let consuming = try OSThread(name: "soak consumer") { self.consume(consumer) }
         let writers = try (0..<2).map { index in try OSThread(name: "soak writer") { self.write(seed: UInt64(index + 1)) } }
-        var random = WorkloadRandom(seed: 0x50A4)
+        let churning = try OSThread(name: "soak churn") { self.churn() }
+        queues.removeAll()
+        let failure = sample()
+        stopping.store(true, ordering: .releasing)
+        writers.forEach { $0.join() }
+        churning.join()
+        consuming.join()
+        if let failure { print("soak: FAILED: resources grew \(failure)") } else { print("soak: flat") }
+        return failure == nil
+    }
+
+    /// Samples resources every second for `seconds`; the warm-up's largest
+    /// sample is the baseline. Returns what grew past the bound, if anything.
+    private func sample() -> String? {
         let warmUp = max(1, min(10, seconds / 10))
         var baseline = ResourceSample.now()
         let bound = GrowthBound()
-        var failure: String?
+        let start = MonotonicClock.nanoseconds()
         for second in 1...seconds {
-            MonotonicClock.sleep(nanoseconds: 1_000_000_000)
+            let due = start + UInt64(second) * 1_000_000_000
+            let now = MonotonicClock.nanoseconds()
+            if due > now { MonotonicClock.sleep(nanoseconds: due - now) }
             changeFaults(second)
-            try churn(&queues, random: &random, engine: engine, control: control, transport: transport, consumer: consumer)
             let sample = ResourceSample.now()
-            print("  \(second) s  \(sample.line)  delivered \(delivered.load(ordering: .relaxed))  overflows \(overflows.load(ordering: .relaxed))")
+            print("  \(second) s  \(sample.line)  delivered \(delivered.load(ordering: .relaxed))  "
+                + "overflows \(overflows.load(ordering: .relaxed))  churned \(churned.load(ordering: .relaxed))")
             fflush(nil)
             if second <= warmUp {
                 baseline = second == 1 ? sample : baseline.maximum(sample)
+                if second == warmUp { print("baseline (max of the first \(warmUp) s): \(baseline.line)") }
             } else if let violation = bound.violation(baseline: baseline, sample: sample) {
-                failure = "at \(second) s: \(violation) (bound: fds +\(bound.descriptors), RSS +\(bound.residentBytes >> 20) MiB, mapped +\(bound.mappedBytes >> 20) MiB, mappings +\(bound.mappings))"
-                break
+                return "at \(second) s: \(violation) (bound: fds +\(bound.descriptors), RSS +\(bound.residentBytes >> 20) MiB, "
+                    + "mapped +\(bound.mappedBytes >> 20) MiB, mappings +\(bound.mappings))"
             }
         }
-        stopping.store(true, ordering: .releasing)
-        writers.forEach { $0.join() }
-        consuming.join()
-        subsystem.faults.maskAfterFirstDelivery(false)
-        for queue in queues { queue?.detach() }
-        print("baseline (max of the first \(warmUp) s): \(baseline.line)")
-        if let failure { print("soak: FAILED: resources grew \(failure)") } else { print("soak: flat") }
-        return failure == nil
+        return nil
     }
 
     /// Two writer threads: mostly one write to a random controller, now and
@@ -115,16 +140,26 @@ final class Soak: @unchecked Sendable {
         }
     }
 
-    /// Detaches 16 random queues and attaches them again: every lifecycle
-    /// must give back what it took.
-    private func churn(_ queues: inout [SimulatedQueue?], random: inout WorkloadRandom, engine: Engine, control: AdminChannel,
-                       transport: SimulatorTransport, consumer: Consumer) throws {
-        for _ in 0..<16 {
-            let index = Int(random.next(below: UInt64(queues.count)))
-            queues[index]?.detach()
-            queues[index] = nil
-            queues[index] = try SimulatedQueue(engine: engine, control: control, transport: transport, consumer: consumer,
-                                               cntlid: UInt16(index + 1), entries: entries)
+    /// Detaches 16 random queues and attaches them again, every 100 ms,
+    /// until the soak stops; then detaches them all. Every lifecycle must
+    /// give back what it took.
+    private func churn() {
+        guard let lifecycle else { return }
+        var queues = churnQueues
+        churnQueues = []
+        var random = WorkloadRandom(seed: 0x50A4)
+        while !stopping.load(ordering: .relaxed) {
+            for _ in 0..<16 {
+                let index = Int(random.next(below: UInt64(queues.count)))
+                queues[index]?.detach()
+                queues[index] = try? SimulatedQueue(
+                    engine: lifecycle.engine, control: lifecycle.control, transport: lifecycle.transport,
+                    consumer: lifecycle.consumer, cntlid: UInt16(index + 1), entries: entries)
+                churned.wrappingIncrement(ordering: .relaxed)
+            }
+            MonotonicClock.sleep(nanoseconds: 100_000_000)
         }
+        subsystem.faults.maskAfterFirstDelivery(false)
+        for queue in queues { queue?.detach() }
     }
 }
