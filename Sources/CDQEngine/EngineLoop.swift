@@ -99,7 +99,9 @@ final class EngineLoop {
         scanReady()
         sendAdminBacklog()
         flushTransports()
-        if !pollingSlots.isEmpty {
+        if !pollingSlots.isEmpty || !ready.isEmpty {
+            // Queues to scan next turn (polled, or stopped by the drain
+            // batch): wait at most 20 µs for completions.
             _ = try ring.submitAndWait(timeoutNanoseconds: 20_000)
         } else {
             try ring.submitAndWait(minimum: 1)
@@ -217,6 +219,7 @@ final class EngineLoop {
         case .left: pollingSlots.removeAll { $0 == slot.index }
         case .none: break
         }
+        if slot.core.scanAgain(drained: drained) { schedule(slot.index) }
         requestHeadUpdate(slot)
     }
 

@@ -62,6 +62,7 @@ extension Simulation {
         case .left: queue.polling = false
         case .none: break
         }
+        if queue.core.scanAgain(drained: drained) { schedule(queue.index) }
         requestHeadUpdate(queue)
     }
 

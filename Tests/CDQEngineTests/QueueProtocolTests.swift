@@ -89,3 +89,19 @@ import Testing
         #expect(queue.drainBudget > 0)
     }
 }
+
+extension QueueProtocolTests {
+    /// A scan that copied its whole budget may have left entries behind:
+    /// the queue is scanned again at the next turn, not after the next
+    /// head update completes.
+    @Test func aScanThatFilledItsBudgetScansAgain() {
+        var queue = QueueProtocol(entryCount: 8, head: 0, phase: true,
+                                  configuration: EngineConfiguration(drainBatch: 2, polling: nil))
+        _ = queue.handleScanned(drained: 2, consumerFull: false, now: 1)
+        #expect(queue.scanAgain(drained: 2))
+        _ = queue.handleScanned(drained: 1, consumerFull: false, now: 2)
+        #expect(!queue.scanAgain(drained: 1))
+        _ = queue.handleScanned(drained: 2, consumerFull: true, now: 3)
+        #expect(!queue.scanAgain(drained: 2)) // stalled: the consumer's space resumes it
+    }
+}

@@ -27,3 +27,14 @@ extension ReplayTests {
         #expect(again.events == found.events)
     }
 }
+
+/// Seeds that once found a defect, kept as regressions.
+@Suite struct FoundSeedTests {
+    /// A scan that stopped at the drain batch, not at an old phase, waited
+    /// for the next head update's completion to go on: one batch per admin
+    /// round trip, past the liveness bound with a batch of 1.
+    @Test func aScanStoppedByTheBatchScansAgainNextTurn() {
+        let outcome = Simulation(seed: 5264).run()
+        #expect(outcome.violation == nil, "\(outcome.violation ?? "")")
+    }
+}

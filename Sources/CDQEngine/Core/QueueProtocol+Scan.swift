@@ -59,3 +59,14 @@ package enum PollingChange: Sendable, Equatable {
     /// The queue waits for events again.
     case left
 }
+
+extension QueueProtocol {
+    /// After `handleScanned`: true when the scan stopped because it used
+    /// its whole budget, not at an old phase, so entries may be waiting;
+    /// the caller scans the queue again at its next turn (without it, they
+    /// would wait for the next head update's completion or the watchdog).
+    package func scanAgain(drained count: Int) -> Bool {
+        let budget = drainBudget
+        return budget > 0 && count >= budget
+    }
+}
