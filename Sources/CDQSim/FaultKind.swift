@@ -26,6 +26,8 @@ package enum FaultKind: String, CaseIterable, Sendable {
     case burst = "burst"
     /// Entries that break the entry rules (reserved ESA).
     case hostileEntries = "hostile-entries"
+    /// The tail skips a slot without writing it (a hostile controller).
+    case tailJump = "tail-jump"
     /// Migration Send suspend with DUDMQ: LAST (suspended), then the queue is deleted.
     case suspend = "suspend"
     /// A queue is unregistered mid-flight.
@@ -37,7 +39,8 @@ package enum FaultKind: String, CaseIterable, Sendable {
     /// watchdog repairs.
     var needsWatchdog: Bool {
         switch self {
-        case .eventDropped, .eventMasked, .adminErrors, .adminLost: true
+        // A skipped slot can be the armed trigger's, whose event is then lost.
+        case .eventDropped, .eventMasked, .adminErrors, .adminLost, .tailJump: true
         default: false
         }
     }
@@ -56,13 +59,18 @@ package struct FaultSet: Sendable, CustomStringConvertible {
     package func contains(_ kind: FaultKind) -> Bool { kinds.contains(kind) }
 
     /// A random subset: one seed in four runs without the safety net.
-    static func random(_ random: inout WorkloadRandom) -> FaultSet {
-        if random.next(below: 4) == 0 {
-            let kinds = FaultKind.allCases.filter { !$0.needsWatchdog && random.next(below: 2) == 0 }
-            return FaultSet(kinds: kinds, safetyNet: false)
-        }
-        return FaultSet(kinds: FaultKind.allCases.filter { _ in random.next(below: 2) == 0 }, safetyNet: true)
+    /// Kinds added after the first set (`addedLater`) draw from `later`, a
+    /// stream of their own, so that every older seed keeps its run.
+    static func random(_ random: inout WorkloadRandom, later: inout WorkloadRandom) -> FaultSet {
+        let first = FaultKind.allCases.filter { !addedLater.contains($0) }
+        let safetyNet = random.next(below: 4) != 0
+        var kinds = first.filter { (safetyNet || !$0.needsWatchdog) && random.next(below: 2) == 0 }
+        kinds += addedLater.filter { (safetyNet || !$0.needsWatchdog) && later.next(below: 2) == 0 }
+        return FaultSet(kinds: kinds, safetyNet: safetyNet)
     }
+
+    /// Kinds drawn from the second stream, in the order they were added.
+    static let addedLater: [FaultKind] = [.tailJump]
 
     package var description: String {
         (kinds.isEmpty ? "none" : kinds.map(\.rawValue).joined(separator: ",")) + (safetyNet ? "" : " (no watchdog)")

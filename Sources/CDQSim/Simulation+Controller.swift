@@ -7,6 +7,7 @@ import CDQNVMe
 extension Simulation {
     /// A writer logs one change (or, with hostile entries, a malformed one).
     func post(_ queue: SimQueue) {
+        if faults.contains(.tailJump), random.next(below: 32) == 0 { skipSlot(queue) }
         let sequence = queue.nextSequence
         let hostile = faults.contains(.hostileEntries) && random.next(below: 16) == 0
         // Reserved ESA 4: `validate()` refuses it, so it must arrive as a `.problem` record.
@@ -27,6 +28,15 @@ extension Simulation {
             record(.posted(queue: queue.index, sequence: sequence, slot: slot, what: hostile ? .hostile : .entry))
         }
         if result.signal { signal(queue) }
+    }
+
+    /// The tail moves past one slot without writing it; the entry posted
+    /// right after makes the hole visible to the engine's look-ahead.
+    func skipSlot(_ queue: SimQueue) {
+        let slot = queue.producer.tail
+        guard queue.producer.skipSlot() else { return }
+        queue.owed.append(.init(kind: .problem, sequence: 0, entryStatus: 0, tailJump: true))
+        record(.posted(queue: queue.index, sequence: 0, slot: slot, what: .skipped))
     }
 
     /// Migration Send suspend with DUDMQ: LAST (suspended), then the

@@ -55,7 +55,8 @@ package final class Simulation {
         self.seed = seed
         self.plantedBug = plantedBug
         random = WorkloadRandom(seed: seed &* 0x9E37_79B9_7F4A_7C15 ^ 0xC0DE_C0DE)
-        faults = FaultSet.random(&random)
+        var later = WorkloadRandom(seed: seed ^ 0x7A11_3E5E_ED5A_17E5)
+        faults = FaultSet.random(&random, later: &later)
         let parameters = SimParameters(&random, faults: faults)
         self.parameters = parameters
         queues = parameters.entryCounts.indices.map { index in

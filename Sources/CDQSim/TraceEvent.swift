@@ -21,7 +21,7 @@ enum TraceEvent {
     case faultsStopped
     case shutdown
 
-    enum Posted: String { case entry, hostile, overflow = "overflow (ESA 7)", suspended = "LAST suspended", refused = "refused (full)" }
+    enum Posted: String { case entry, hostile, overflow = "overflow (ESA 7)", suspended = "LAST suspended", refused = "refused (full)", skipped = "skipped (tail jump)" }
     enum EventFate: String { case delivered, dropped, masked, delayed, duplicated }
 
     var description: String {
