@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "CDQEngineCTests", dependencies: ["CDQEngineC", "CCDQEngine", "CDQEngine"]),
         // Runs the built cdqctl binary: exit codes and messages are its contract.
         .testTarget(name: "CDQCtlTests", dependencies: ["cdqctl", "CDQTestSupport"]),
-        .testTarget(name: "CDQSimTests", dependencies: ["CDQSim", "CDQEngine"]),
+        .testTarget(name: "CDQSimTests", dependencies: ["CDQSim", "CDQEngine", "cdq-sim", "CDQTestSupport"]),
         // Runs the built cdq-bench briefly: its JSON and its exactly-once check.
         .testTarget(name: "CDQBenchTests", dependencies: ["cdq-bench", "CDQTestSupport"]),
     ]
