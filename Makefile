@@ -65,9 +65,9 @@ fuzz-build: deps
 fuzz: SHELL := /bin/bash
 fuzz: fuzz-build
 	@for target in $(FUZZ_TARGETS); do \
-		mkdir -p .build-fuzz/corpus/$$target && \
+		mkdir -p .build-fuzz/corpus/$$target .build-fuzz/crashes && \
 		echo "fuzz $$target: $(FUZZ_RUNS) inputs" && \
-		CDQ_FUZZ_TARGET=$$target $(FUZZ_BIN) -runs=$(FUZZ_RUNS) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		CDQ_FUZZ_TARGET=$$target $(FUZZ_BIN) -runs=$(FUZZ_RUNS) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=.build-fuzz/crashes/ \
 			.build-fuzz/corpus/$$target Fuzz/corpus/$$target 2>&1 | grep -E '^(stat::number_of_executed_units|Done|==|SUMMARY|INFO: Loaded)' ; \
 		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
