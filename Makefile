@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null || echo .build/debug)
 
 .PHONY: all deps build test unit-test test-tsan test-kernel demo demo-remote demo-engine demo-kernel bench bench-micro clean
-.PHONY: test-c install-c
+.PHONY: test-c install-c simulate simulate-ci fuzz fuzz-smoke fuzz-build soak
 
 all: build
 
@@ -17,7 +17,7 @@ build: deps
 	$(SWIFT) build
 
 ## Unit tests, then the passthrough proof on a real Linux NVMe driver under QEMU.
-test: unit-test test-tsan test-c
+test: unit-test simulate-ci fuzz-smoke test-tsan test-c
 	@$(MAKE) --no-print-directory test-kernel
 
 ## Unit tests in parallel, then the tests that count the process's file
@@ -33,6 +33,56 @@ TSAN_TESTS = CDQEngineTests|CDQQueuesTests|ControllerRunnerTests|EndToEndTests|C
 test-tsan: deps
 	$(SWIFT) build --scratch-path .build-tsan --sanitize=thread --build-tests
 	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread --skip-build --filter '$(TSAN_TESTS)'
+
+## Deterministic simulation of the queue protocol (docs/testing.md): SEEDS
+## seeded fault schedules against the engine's core; prints seeds/s, and
+## on a violation the seed, its faults and its last events.
+SEEDS ?= 10000
+simulate: build
+	$(SWIFT) build --product cdq-sim
+	$(BIN_DIR)/cdq-sim --seeds $(SEEDS)
+
+## The simulation's share of `make test`: 10,000 seeds (some 20 s).
+simulate-ci: build
+	@$(MAKE) --no-print-directory simulate SEEDS=10000
+
+## libFuzzer targets (Fuzz/, docs/testing.md): every decoder of bytes from
+## a controller or a caller, built with -sanitize=fuzzer and AddressSanitizer
+## in .build-fuzz. SwiftPM's --sanitize=fuzzer alone links libFuzzer but
+## leaves the Swift code without coverage on this toolchain, hence the
+## explicit -sanitize-coverage. Inputs found go to .build-fuzz/corpus/;
+## the committed seeds are in Fuzz/corpus/. Any trap fails the target.
+FUZZ_TARGETS = entry async-event feature identify controller-state c-api
+FUZZ_RUNS ?= 1000000
+FUZZ_SECONDS ?= 1800
+FUZZ_BUILD = --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address \
+	-Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp
+FUZZ_BIN = $(shell CDQ_FUZZ=1 $(SWIFT) build $(FUZZ_BUILD) --show-bin-path 2>/dev/null)/cdq-fuzz
+fuzz-build: deps
+	CDQ_FUZZ=1 $(SWIFT) build $(FUZZ_BUILD) --product cdq-fuzz
+
+## FUZZ_RUNS inputs per target (at least 10^6), each bounded by FUZZ_SECONDS.
+fuzz: SHELL := /bin/bash
+fuzz: fuzz-build
+	@for target in $(FUZZ_TARGETS); do \
+		mkdir -p .build-fuzz/corpus/$$target .build-fuzz/crashes && \
+		echo "fuzz $$target: $(FUZZ_RUNS) inputs" && \
+		CDQ_FUZZ_TARGET=$$target $(FUZZ_BIN) -runs=$(FUZZ_RUNS) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=.build-fuzz/crashes/ \
+			.build-fuzz/corpus/$$target Fuzz/corpus/$$target 2>&1 | grep -E '^(stat::number_of_executed_units|Done|==|SUMMARY|INFO: Loaded)' ; \
+		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
+
+## The share of `make test`: 20,000 inputs per target.
+fuzz-smoke: fuzz-build
+	@$(MAKE) --no-print-directory fuzz FUZZ_RUNS=20000 FUZZ_SECONDS=120
+
+## 4,096 queues under mixed load, faults and queue churn for SOAK_SECONDS;
+## descriptors, RSS and mapped memory are sampled every second and the run
+## fails when they grow past the bound in docs/testing.md.
+SOAK_SECONDS ?= 600
+soak: build
+	$(SWIFT) build --product cdq-soak
+	$(BIN_DIR)/cdq-soak --queues 4096 --seconds $(SOAK_SECONDS)
 
 ## Boots Debian's kernel under QEMU with an emulated NVMe controller and runs
 ## cdq-kernel-selftest and cdqctl inside it (docs/real-kernel.md).

@@ -19,6 +19,8 @@ let package = Package(
         .executable(name: "cdq-kernel-selftest", targets: ["cdq-kernel-selftest"]),
         .executable(name: "cdq-demo", targets: ["cdq-demo"]),
         .executable(name: "cdq-bench", targets: ["cdq-bench"]),
+        .executable(name: "cdq-sim", targets: ["cdq-sim"]),
+        .executable(name: "cdq-soak", targets: ["cdq-soak"]),
         // The C interface (include/cdq_engine.h): libcdq_engine.so and .a.
         .library(name: "cdq_engine", type: .dynamic, targets: ["CDQEngineC"]),
         .library(name: "cdq_engine_static", type: .static, targets: ["CDQEngineC"]),
@@ -73,6 +75,9 @@ let package = Package(
             name: "CDQMigrationSimulator",
             dependencies: ["CDQMigration", "CDQSimulator", "CDQEngine", "CDQNVMe", "CDQUring"]
         ),
+        // Deterministic simulation of the queue protocol: the engine's core on
+        // a model controller, one thread, virtual time, seeded faults.
+        .target(name: "CDQSim", dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe"]),
         // 7. Users.
         // The C interface: include/cdq_engine.h, implemented with @_cdecl.
         .systemLibrary(name: "CCDQEngine", path: "include/CCDQEngine"),
@@ -93,6 +98,15 @@ let package = Package(
         .executableTarget(name: "cdq-kernel-selftest", dependencies: ["CDQKernel", "CDQNVMe", "CDQEngine", "CDQUring"]),
         .executableTarget(
             name: "cdq-demo",
+            dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", .product(name: "Atomics", package: "swift-atomics")]
+        ),
+        .executableTarget(
+            name: "cdq-sim",
+            dependencies: ["CDQSim", "CDQEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // 4,096 queues under load, faults and churn; resources sampled each second.
+        .executableTarget(
+            name: "cdq-soak",
             dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", .product(name: "Atomics", package: "swift-atomics")]
         ),
         // epoll for cdq-bench's baseline (Swift's Glibc module lacks it).
@@ -122,6 +136,7 @@ let package = Package(
         .testTarget(name: "CDQEngineCTests", dependencies: ["CDQEngineC", "CCDQEngine", "CDQEngine"]),
         // Runs the built cdqctl binary: exit codes and messages are its contract.
         .testTarget(name: "CDQCtlTests", dependencies: ["cdqctl", "CDQTestSupport"]),
+        .testTarget(name: "CDQSimTests", dependencies: ["CDQSim", "CDQEngine", "cdq-sim", "CDQTestSupport"]),
         // Runs the built cdq-bench briefly: its JSON and its exactly-once check.
         .testTarget(name: "CDQBenchTests", dependencies: ["cdq-bench", "CDQTestSupport"]),
     ]
@@ -139,5 +154,19 @@ if ProcessInfo.processInfo.environment["CDQ_BENCHMARKS"] != nil {
             dependencies: ["CDQNVMe", "CDQQueues", "CDQSimulator", "CDQMigration", "CDQEngine", "CDQEngineC", "CCDQEngine", .product(name: "Benchmark", package: "benchmark")],
             path: "Benchmarks/CDQMicro",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ))
+}
+
+// libFuzzer targets (Fuzz/, docs/testing.md) are part of the package only
+// when CDQ_FUZZ is set (`make fuzz` sets it, and builds with
+// --sanitize=fuzzer in its own scratch path). libFuzzer supplies `main`,
+// so the target is compiled as a library (-parse-as-library).
+if ProcessInfo.processInfo.environment["CDQ_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(
+            name: "cdq-fuzz",
+            dependencies: ["CDQNVMe", "CDQEngine", "CDQEngineC", "CCDQEngine"],
+            path: "Fuzz/cdq-fuzz",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ))
 }

@@ -99,7 +99,9 @@ final class EngineLoop {
         scanReady()
         sendAdminBacklog()
         flushTransports()
-        if !pollingSlots.isEmpty {
+        if !pollingSlots.isEmpty || !ready.isEmpty {
+            // Queues to scan next turn (polled, or stopped by the drain
+            // batch): wait at most 20 µs for completions.
             _ = try ring.submitAndWait(timeoutNanoseconds: 20_000)
         } else {
             try ring.submitAndWait(minimum: 1)
@@ -129,15 +131,8 @@ final class EngineLoop {
             break // a read that found the counter already reset (EAGAIN): nothing to do
         case .headUpdate:
             guard let slot = current(tag) else { return }
-            if let loss = QueueLoss.of(negatedErrno: completion.result) {
-                slot.updateInFlight = false
-                lose(slot, loss)
-                if let removal = slot.removal { finishRemoval(slot, removal) }
-                return
-            }
-            let status: NVMeStatus = completion.result == 0 ? .success
-                : completion.result > 0 ? NVMeStatus(rawValue: UInt16(truncatingIfNeeded: completion.result)) : .internalError
-            headUpdateCompleted(slot, status)
+            headUpdateCompleted(slot, completion.result < 0 ? .systemError(completion.result)
+                : .completed(NVMeStatus(rawValue: UInt16(truncatingIfNeeded: completion.result))))
         case .transport:
             let transport = transports[Int(tag.index)]
             if let fd = transport.completionEventFD {
@@ -153,15 +148,14 @@ final class EngineLoop {
                 if tag.kind == Tag.admin.rawValue {
                     completeAdmin(Int(tag.index), .completed(status, dw0: dw0))
                 } else if let slot = current(tag) {
-                    headUpdateCompleted(slot, status)
+                    headUpdateCompleted(slot, .completed(status))
                 }
             }
         case .space:
             let index = Int(tag.index)
             _ = readNonBlocking(consumers[index].spaceEvent.fileDescriptor)
             if !completion.hasMore { try poll(consumers[index].spaceEvent.fileDescriptor, .space, index: index) }
-            for slot in stalledByConsumer[index] { slots[slot]?.stalled = false; schedule(slot) }
-            stalledByConsumer[index].removeAll(keepingCapacity: true)
+            unstall(consumer: index)
         case .control:
             _ = readNonBlocking(shared.mailbox.event.fileDescriptor)
             if !completion.hasMore { try poll(shared.mailbox.event.fileDescriptor, .control, index: 0) }
@@ -186,7 +180,7 @@ final class EngineLoop {
     // MARK: Scanning
 
     func schedule(_ index: Int) {
-        guard let slot = slots[index], !slot.scheduled, !slot.stalled else { return }
+        guard let slot = slots[index], !slot.scheduled, !slot.core.stalled else { return }
         slot.scheduled = true
         ready.append(index)
     }
@@ -198,20 +192,19 @@ final class EngineLoop {
         for index in scanning {
             guard let slot = slots[index] else { continue }
             slot.scheduled = false
-            slot.lastScan = now
             guard slot.removal == nil else { continue }
-            if slot.loss != nil { deliverLoss(slot); continue }
-            scan(slot)
+            if slot.core.loss != nil { deliverLoss(slot); continue }
+            scan(slot, now: now)
         }
         scanning.removeAll(keepingCapacity: true)
     }
 
     /// Drains `slot` by phase tag into its consumer's ring, then sends a
     /// head update if one is due (cdq-protocol.md §4).
-    private func scan(_ slot: QueueSlot) {
+    private func scan(_ slot: QueueSlot, now: UInt64) {
         slot.counters.scans.add(1)
-        if slot.polling { slot.counters.polls.add(1) }
-        let drained = drain(slot)
+        if slot.core.polling { slot.counters.polls.add(1) }
+        let (drained, consumerFull) = drain(slot)
         if drained > 0 {
             if slot.consumer.wakeConsumer() { shared.counters.systemCalls.add(1) }
             if slot.wokenAt != 0 {
@@ -220,20 +213,28 @@ final class EngineLoop {
         }
         // A wake-up whose entries an earlier scan already took measures nothing.
         slot.wokenAt = 0
-        adaptPolling(slot, drained: drained)
-        if slot.needsHeadUpdate { requestHeadUpdate(slot) }
+        if consumerFull { stall(slot) }
+        switch slot.core.handleScanned(drained: drained, consumerFull: consumerFull, now: now) {
+        case .entered: pollingSlots.append(slot.index)
+        case .left: pollingSlots.removeAll { $0 == slot.index }
+        case .none: break
+        }
+        if slot.core.scanAgain(drained: drained) { schedule(slot.index) }
+        requestHeadUpdate(slot)
     }
 
     /// Copies new entries straight into the consumer ring; stops at the
-    /// first old phase, at `drainBatch`, or when the ring is full.
-    private func drain(_ slot: QueueSlot) -> Int {
+    /// first old phase, at the core's budget, or when the ring is full
+    /// (`consumerFull`).
+    private func drain(_ slot: QueueSlot) -> (drained: Int, consumerFull: Bool) {
+        let budget = slot.core.drainBudget
         var drained = 0
-        while drained < configuration.drainBatch {
-            let region = slot.consumer.ring.reserve(max: configuration.drainBatch - drained)
+        while drained < budget {
+            let region = slot.consumer.ring.reserve(max: budget - drained)
             if region.isEmpty {
                 if slot.consumer.waitForSpace() { continue }
-                stall(slot)
-                break
+                slot.counters.entries.add(UInt64(drained))
+                return (drained, true)
             }
             let copied = copyEntries(slot, into: region)
             slot.consumer.ring.commit(copied)
@@ -241,17 +242,17 @@ final class EngineLoop {
             if copied < region.count { break }
         }
         slot.counters.entries.add(UInt64(drained))
-        return drained
+        return (drained, false)
     }
 
     private func copyEntries(_ slot: QueueSlot, into region: UnsafeMutableBufferPointer<CDQRecord>) -> Int {
-        var readIndex = slot.readIndex
-        var expectedPhase = slot.expectedPhase
+        var readIndex = slot.core.readIndex
+        var expectedPhase = slot.core.expectedPhase
         let outcome = PhaseTagDrain.copy(
             from: slot.memory, entryCount: slot.entryCount, readIndex: &readIndex, expectedPhase: &expectedPhase,
             into: region, queue: UInt32(slot.index), cdqid: slot.cdqid, check: slot.check)
-        slot.readIndex = readIndex
-        slot.expectedPhase = expectedPhase
+        slot.core.readIndex = readIndex
+        slot.core.expectedPhase = expectedPhase
         if outcome.overflows > 0 { slot.counters.overflows.add(UInt64(outcome.overflows)) }
         if outcome.lastEntries > 0 { slot.counters.lastEntries.add(UInt64(outcome.lastEntries)) }
         if outcome.problems > 0 { noteProblems(slot, UnsafeBufferPointer(rebasing: region[..<outcome.count])) }
@@ -271,40 +272,29 @@ final class EngineLoop {
 
     private func stall(_ slot: QueueSlot) {
         slot.counters.ringFullStalls.add(1)
-        slot.stalled = true
         stalledByConsumer[slot.consumerIndex].append(slot.index)
     }
 
-    private func adaptPolling(_ slot: QueueSlot, drained: Int) {
-        guard let policy = configuration.polling else { return }
-        if slot.polling {
-            slot.emptyPolls = drained == 0 ? slot.emptyPolls + 1 : 0
-            if slot.emptyPolls >= policy.leaveEmptyScans {
-                slot.polling = false
-                pollingSlots.removeAll { $0 == slot.index }
-                slot.triggerArmed = false // back to events: the next head update arms it
-            }
-        } else {
-            slot.busyScans = drained >= policy.enterEntriesPerScan ? slot.busyScans + 1 : 0
-            if slot.busyScans >= policy.enterConsecutiveScans {
-                slot.polling = true
-                slot.emptyPolls = 0
-                pollingSlots.append(slot.index)
-            }
-        }
+    /// A consumer has room again: its stalled queues are scanned.
+    private func unstall(consumer index: Int) {
+        for queue in stalledByConsumer[index] where slots[queue]?.core.handleConsumerSpace() == true { schedule(queue) }
+        stalledByConsumer[index].removeAll(keepingCapacity: true)
     }
 
     // MARK: Head updates
 
-    /// At most one head update in flight per queue; a newer head waits for
-    /// the completion and goes out then (coalescing).
+    /// Sends the head update the core asks for, if any: at most one in
+    /// flight per queue, a newer head waits for the completion (coalescing).
     private func requestHeadUpdate(_ slot: QueueSlot) {
-        guard !slot.updateInFlight else {
+        let update: QueueProtocol.HeadUpdate
+        switch slot.core.nextHeadUpdate() {
+        case .none: return
+        case .coalesced:
             slot.counters.headUpdatesCoalesced.add(1)
             return
+        case .send(let next): update = next
         }
-        let trigger = slot.polling ? nil : configuration.trigger.index(head: slot.readIndex, entries: slot.entryCount)
-        let command = NVMeCommand.setControllerDataQueue(cdqid: slot.cdqid, head: slot.readIndex, tailPointerTrigger: trigger)
+        let command = NVMeCommand.setControllerDataQueue(cdqid: slot.cdqid, head: update.head, tailPointerTrigger: update.trigger)
         let tag = UserData(kind: Tag.headUpdate.rawValue, generation: slot.generation, index: UInt32(slot.index))
         let accepted = (try? slot.transport.submit(command, data: nil, tag: tag.rawValue, ring: ring)) ?? false
         guard accepted else {
@@ -313,70 +303,53 @@ final class EngineLoop {
             schedule(slot.index)
             return
         }
-        slot.updateInFlight = true
-        slot.sentAt = MonotonicClock.nanoseconds()
-        slot.sentHead = slot.readIndex
-        slot.triggerArmed = trigger != nil
+        slot.core.handleHeadUpdateSent(update, now: MonotonicClock.nanoseconds())
         slot.counters.headUpdates.add(1)
         markForFlush(slot.transport)
     }
 
-    private func headUpdateCompleted(_ slot: QueueSlot, _ status: NVMeStatus) {
-        // A late answer for a lost queue (its update was abandoned) changes nothing.
-        guard slot.loss == nil else { return }
-        slot.updateInFlight = false
-        if let loss = QueueLoss.of(status: status) {
-            slot.counters.adminErrors.add(1)
-            shared.report(QueueHandle(index: UInt32(slot.index), generation: slot.generation), status)
-            lose(slot, loss)
-            if let removal = slot.removal { finishRemoval(slot, removal) }
+    private func headUpdateCompleted(_ slot: QueueSlot, _ result: QueueProtocol.HeadUpdateResult) {
+        let handle = QueueHandle(index: UInt32(slot.index), generation: slot.generation)
+        switch slot.core.handleHeadUpdateCompleted(result) {
+        case .ignored:
             return
-        }
-        if status.isSuccess {
-            slot.acknowledgedHead = slot.sentHead
-            slot.retries = 0
-        } else {
-            slot.counters.adminErrors.add(1)
-            slot.sentHead = slot.acknowledgedHead
-            slot.triggerArmed = false
-            shared.report(QueueHandle(index: UInt32(slot.index), generation: slot.generation), status)
-            if slot.retries < configuration.headUpdateRetries && !status.doNotRetry {
-                slot.retries += 1
-            } else {
-                slot.retries = 0
-                slot.waitingForWatchdog = true
+        case .lost(let loss, let status):
+            if let status {
+                slot.counters.adminErrors.add(1)
+                shared.report(handle, status)
             }
+            reportLoss(slot, loss)
+        case .failed(let status):
+            slot.counters.adminErrors.add(1)
+            shared.report(handle, status)
+            if slot.removal == nil { schedule(slot.index) }
+        case .rescan:
+            // Scan once more after arming: entries posted before the trigger
+            // was armed would otherwise wait for a wrap (the lost wake-up, §4).
+            if slot.removal == nil { schedule(slot.index) }
+        case .done:
+            break
         }
-        if let removal = slot.removal {
-            finishRemoval(slot, removal)
-            return
-        }
-        // Scan once more after arming: entries posted before the trigger was
-        // armed would otherwise wait for a wrap (the lost wake-up, §4).
-        schedule(slot.index)
+        if let removal = slot.removal { finishRemoval(slot, removal) }
     }
 
     // MARK: Losing a queue
 
-    /// The controller lost the queue (QueueLoss): the engine never reads it
-    /// or sends it a head update again, counts the loss, tells the error
-    /// callback, and delivers one `.queueLost` record. A head update still
-    /// in flight is abandoned (cancelled on the ring where it lives there),
-    /// so unregistering never waits for an answer that may not come.
-    private func lose(_ slot: QueueSlot, _ loss: QueueLoss) {
-        guard slot.loss == nil else { return }
-        if slot.updateInFlight {
-            if slot.transport.completionEventFD == nil {
-                let target = UserData(kind: Tag.headUpdate.rawValue, generation: slot.generation, index: UInt32(slot.index))
-                try? ring.nextSubmission().prepareCancel(target, UserData(kind: Tag.cancel.rawValue, index: 0))
-            }
-            slot.updateInFlight = false
-        }
-        slot.loss = loss
-        if slot.polling {
-            slot.polling = false
-            pollingSlots.removeAll { $0 == slot.index }
-        }
+    /// Cancels a head update the core gave up, where the ring holds it.
+    private func abandonHeadUpdate(_ slot: QueueSlot) {
+        guard slot.transport.completionEventFD == nil else { return }
+        let target = UserData(kind: Tag.headUpdate.rawValue, generation: slot.generation, index: UInt32(slot.index))
+        try? ring.nextSubmission().prepareCancel(target, UserData(kind: Tag.cancel.rawValue, index: 0))
+    }
+
+    /// The controller lost the queue (`QueueProtocol.handleLoss`): the
+    /// engine never reads it or sends it a head update again, counts the
+    /// loss, tells the error callback, and delivers one `.queueLost`
+    /// record. A head update still in flight was abandoned (cancelled on
+    /// the ring where it lives there), so unregistering never waits for an
+    /// answer that may not come.
+    private func reportLoss(_ slot: QueueSlot, _ loss: QueueLoss) {
+        pollingSlots.removeAll { $0 == slot.index }
         slot.counters.queueLosses.add(1)
         shared.report(QueueHandle(index: UInt32(slot.index), generation: slot.generation), .lost(loss))
         deliverLoss(slot)
@@ -385,15 +358,18 @@ final class EngineLoop {
     /// Puts the `.queueLost` record into the consumer's ring, or waits for
     /// space like any stalled queue: the record is never dropped.
     private func deliverLoss(_ slot: QueueSlot) {
-        guard let loss = slot.loss, !slot.lossDelivered else { return }
+        guard let loss = slot.core.nextLossRecord else { return }
         let region = slot.consumer.ring.reserve(max: 1)
         guard !region.isEmpty else {
-            if slot.consumer.waitForSpace() { schedule(slot.index) } else { stall(slot) }
+            if slot.consumer.waitForSpace() { schedule(slot.index) } else {
+                slot.core.handleConsumerFull()
+                stall(slot)
+            }
             return
         }
         region[0] = CDQRecord(raw: (0, 0, 0, 0), queue: UInt32(slot.index), cdqid: slot.cdqid, kind: .queueLost, detail: loss.rawValue)
         slot.consumer.ring.commit(1)
-        slot.lossDelivered = true
+        slot.core.handleLossRecordDelivered()
         slot.counters.entries.add(1)
         if slot.consumer.wakeConsumer() { shared.counters.systemCalls.add(1) }
     }
@@ -475,29 +451,19 @@ final class EngineLoop {
         // A stalled queue waits for its consumer's space signal; should that
         // signal ever be missed, the free space itself is the cue.
         for index in consumers.indices where !stalledByConsumer[index].isEmpty && consumers[index].ring.freeSpace > 0 {
-            for slot in stalledByConsumer[index] { slots[slot]?.stalled = false; schedule(slot) }
-            stalledByConsumer[index].removeAll(keepingCapacity: true)
+            unstall(consumer: index)
         }
         // Queues being removed too: one whose head update never answers
         // must not keep `unregister` waiting for ever.
         for case let slot? in slots {
-            switch slot.deadline(now: now, configuration) {
-            case .adminTimedOut:
-                lose(slot, .adminTimeout)
-                if let removal = slot.removal { finishRemoval(slot, removal) }
-            case .probe where slot.removal == nil:
-                slot.triggerArmed = false // a head update is due
-                schedule(slot.index)
-            case .probe, nil:
-                break
+            let tick = slot.core.handleTick(now: now)
+            if let loss = tick.lost {
+                abandonHeadUpdate(slot)
+                reportLoss(slot, loss)
+                if let removal = slot.removal { finishRemoval(slot, removal); continue }
             }
-        }
-        for case let slot? in slots where slot.removal == nil {
-            slot.waitingForWatchdog = false
-            if now &- slot.lastScan >= configuration.watchdogIntervalNanoseconds {
-                slot.counters.watchdogScans.add(1)
-                schedule(slot.index)
-            }
+            if tick.watchdogScan { slot.counters.watchdogScans.add(1) }
+            if tick.scan { schedule(slot.index) }
         }
     }
 
@@ -511,7 +477,8 @@ final class EngineLoop {
             case .register(let index, let generation, let registration, let consumerIndex, let newConsumer, let counters):
                 if newConsumer { try addConsumer(registration.consumer, index: consumerIndex) }
                 try addTransportIfNew(registration.transport)
-                let slot = QueueSlot(index: index, generation: generation, registration: registration, consumerIndex: consumerIndex, counters: counters)
+                let slot = QueueSlot(index: index, generation: generation, registration: registration, consumerIndex: consumerIndex,
+                                     counters: counters, configuration: configuration)
                 precondition(generations.tag(kind: 0, slot: index).generation == generation, "slot generation out of step")
                 slots[index] = slot
                 try armReadiness(slot)
@@ -522,11 +489,12 @@ final class EngineLoop {
                     continue
                 }
                 slot.removal = removal
+                let canFinish = slot.core.beginRemoval()
                 if slot.pollArmed {
                     let target = UserData(kind: Tag.readiness.rawValue, generation: slot.generation, index: UInt32(slot.index))
                     try ring.nextSubmission().prepareCancel(target, UserData(kind: Tag.cancel.rawValue, index: 0))
                 }
-                if !slot.updateInFlight { finishRemoval(slot, removal) }
+                if canFinish { finishRemoval(slot, removal) }
             case .admin(let pending):
                 do throws(SystemError) { try addTransportIfNew(pending.transport) } catch {
                     pending.completion(.systemError(error))
@@ -554,8 +522,8 @@ final class EngineLoop {
     }
 
     private func finishRemoval(_ slot: QueueSlot, _ removal: RemovalRequest) {
-        if slot.polling { pollingSlots.removeAll { $0 == slot.index } }
-        removal.head = slot.readIndex
+        if slot.core.polling { pollingSlots.removeAll { $0 == slot.index } }
+        removal.head = slot.core.readIndex
         generations.advance(slot: slot.index)
         slots[slot.index] = nil
         stalledByConsumer[slot.consumerIndex].removeAll { $0 == slot.index }

@@ -2,7 +2,8 @@ import CDQUring
 
 /// The loop thread's state for one registered queue (the consumer side of
 /// the CDQ, cdq-protocol.md §4). Touched only by the loop thread, except
-/// `counters`.
+/// `counters`. The shell's side: where the queue lives and how it
+/// signals; every protocol decision is `core`'s.
 final class QueueSlot {
     let index: Int
     let generation: UInt16
@@ -17,46 +18,22 @@ final class QueueSlot {
     /// The per-entry rule, built from the registration's scope.
     let check: EntryCheck
 
-    /// Next slot to read, and the phase that marks a new entry there.
-    var readIndex: UInt32
-    var expectedPhase: Bool
-    /// Head the controller has acknowledged, and the one last sent.
-    var acknowledgedHead: UInt32
-    var sentHead: UInt32
-    /// The trigger is armed on the controller (as far as the engine knows).
-    var triggerArmed = false
-    var updateInFlight = false
-    /// A failed head update waits for the watchdog before it is tried again.
-    var waitingForWatchdog = false
-    var retries = 0
+    /// The queue's protocol state and rules (cdq-protocol.md §4).
+    var core: QueueProtocol
 
     /// On the ready list already.
     var scheduled = false
-    /// Draining stopped on a full consumer ring.
-    var stalled = false
     var pollArmed = false
     /// The turn in which a read of the eventfd counter was last queued.
     var counterReadTurn: UInt64 = .max
-    var lastScan: UInt64 = 0
     /// When the wake-up not yet followed by a delivery arrived (0: none).
     var wokenAt: UInt64 = 0
-
-    /// Adaptive polling state.
-    var polling = false
-    var busyScans = 0
-    var emptyPolls = 0
-
-    /// When the head update in flight was sent (for the admin timeout).
-    var sentAt: UInt64 = 0
-    /// The queue is lost: never read or updated again (`EngineLoop.lose`).
-    var loss: QueueLoss?
-    /// The `.queueLost` record is in the consumer's ring.
-    var lossDelivered = false
 
     /// Set when unregister was asked for; the slot is freed once nothing is in flight.
     var removal: RemovalRequest?
 
-    init(index: Int, generation: UInt16, registration: QueueRegistration, consumerIndex: Int, counters: QueueCounters) {
+    init(index: Int, generation: UInt16, registration: QueueRegistration, consumerIndex: Int, counters: QueueCounters,
+         configuration: EngineConfiguration) {
         self.counters = counters
         check = EntryCheck(scope: registration.scope)
         self.index = index
@@ -68,15 +45,7 @@ final class QueueSlot {
         transport = registration.transport
         consumer = registration.consumer
         self.consumerIndex = consumerIndex
-        readIndex = registration.head
-        expectedPhase = registration.phase
-        acknowledgedHead = registration.head
-        sentHead = registration.head
-    }
-
-    /// A head update is due: entries were consumed since the last one, or
-    /// the trigger must be (re-)armed because the queue waits for events.
-    var needsHeadUpdate: Bool {
-        !waitingForWatchdog && (readIndex != sentHead || (!polling && !triggerArmed))
+        core = QueueProtocol(entryCount: registration.entryCount, head: registration.head, phase: registration.phase,
+                             configuration: configuration)
     }
 }

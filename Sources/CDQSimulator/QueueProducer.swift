@@ -9,27 +9,27 @@ import CDQUring
 /// A plain value guarded by its migratable controller's lock: writes from
 /// guest threads and admin commands from the controller thread both change
 /// it, always under that lock.
-struct QueueProducer: @unchecked Sendable {
+package struct QueueProducer: @unchecked Sendable {
     // @unchecked: `memory` is host memory handed over at create, written only
     // under the owning controller's lock; the host reads it, never writes it, until delete.
-    let cdqid: UInt16
+    package let cdqid: UInt16
     /// Host memory supplied at create: `entryCount` entries of 32 bytes.
     let memory: UnsafeMutableRawPointer
-    let entryCount: UInt32
+    package let entryCount: UInt32
     /// The eventfd the tail pointer trigger signals; a reference, so a
     /// signal in flight never hits a descriptor number reused after delete.
     let eventFD: EventFD?
 
     /// Index of the slot the next entry goes to.
-    private(set) var tail: UInt32 = 0
+    package private(set) var tail: UInt32 = 0
     /// Index of the oldest entry the host has not consumed.
-    private(set) var head: UInt32 = 0
+    package private(set) var head: UInt32 = 0
     /// Phase written on the current lap: 1 on the first, inverted on each wrap.
     private(set) var phase = true
     /// Logging of user data changes is on (Track Send start).
-    var logging = false
+    package var logging = false
     /// The queue filled (ESA 7 posted); nothing is logged until the head moves.
-    private(set) var full = false
+    package private(set) var full = false
     /// Tail pointer trigger: one-shot, armed by Set Features with ETPT = 1.
     private(set) var triggerArmed = false
     private(set) var triggerIndex: UInt32 = 0
@@ -39,7 +39,7 @@ struct QueueProducer: @unchecked Sendable {
     /// (protocol-choices.md): the host can tell that no wake-up will come.
     var reportedTrigger: UInt32 { triggerArmed ? triggerIndex : CDQFeatureData.triggerDisarmed }
 
-    init(cdqid: UInt16, memory: UnsafeMutableRawPointer, entryCount: UInt32, eventFD: EventFD?) {
+    package init(cdqid: UInt16, memory: UnsafeMutableRawPointer, entryCount: UInt32, eventFD: EventFD?) {
         precondition(entryCount >= 2, "a CDQ needs at least two entries")
         self.cdqid = cdqid
         self.memory = memory
@@ -48,13 +48,13 @@ struct QueueProducer: @unchecked Sendable {
     }
 
     /// What a post did that the caller must act on outside the lock.
-    struct PostResult {
-        var posted = false
+    package struct PostResult {
+        package var posted = false
         /// The entry was replaced by the ESA 7 entry that filled the
         /// queue: what it carried is lost, as if it had not been posted.
-        var replaced = false
+        package var replaced = false
         /// The tail reached the armed trigger, or the queue filled: signal `eventFD`.
-        var signal = false
+        package var signal = false
     }
 
     /// Posts one entry the way DMA makes it visible: bytes 0-30 first, then
@@ -64,7 +64,7 @@ struct QueueProducer: @unchecked Sendable {
     /// outstanding), it is replaced by a LAST entry with ESA 7 and logging
     /// pauses until the head moves: the change it would have carried is
     /// lost, which ESA 7 tells the host (§3). A full queue posts nothing.
-    mutating func post(_ entry: MigrationQueueEntry) -> PostResult {
+    package mutating func post(_ entry: MigrationQueueEntry) -> PostResult {
         var result = PostResult()
         guard !full else { return result }
         let next = (tail + 1) % entryCount
@@ -93,7 +93,7 @@ struct QueueProducer: @unchecked Sendable {
     /// A hostile controller's tail jump: the tail moves past one slot
     /// without writing it (its phase stays old). Refused (false) when the
     /// queue has no room for it, so the skip never overruns the head.
-    mutating func skipSlot() -> Bool {
+    package mutating func skipSlot() -> Bool {
         let next = (tail + 1) % entryCount
         guard !full, (next + 1) % entryCount != head else { return false }
         if next < tail { phase.toggle() }
@@ -105,7 +105,7 @@ struct QueueProducer: @unchecked Sendable {
     ///
     /// The new head must lie between the current head and the tail (the
     /// host can only consume what was posted), else Invalid Field.
-    mutating func update(head newHead: UInt32, trigger: UInt32?) -> NVMeStatus {
+    package mutating func update(head newHead: UInt32, trigger: UInt32?) -> NVMeStatus {
         guard newHead < entryCount else { return .invalidFieldInCommand }
         let outstanding = (tail &+ entryCount &- head) % entryCount
         let advance = (newHead &+ entryCount &- head) % entryCount
