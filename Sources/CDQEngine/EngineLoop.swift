@@ -355,9 +355,18 @@ final class EngineLoop {
         deliverLoss(slot)
     }
 
-    /// Puts the `.queueLost` record into the consumer's ring, or waits for
-    /// space like any stalled queue: the record is never dropped.
+    /// Reads what the controller posted before it lost the queue, then puts
+    /// the `.queueLost` record into the consumer's ring, or waits for space
+    /// like any stalled queue: the record is never dropped.
     private func deliverLoss(_ slot: QueueSlot) {
+        let budget = slot.core.drainBudget
+        if budget > 0 {
+            let (drained, consumerFull) = drain(slot)
+            if drained > 0, slot.consumer.wakeConsumer() { shared.counters.systemCalls.add(1) }
+            slot.core.handleDrainedAfterLoss(drained: drained, budget: budget, consumerFull: consumerFull)
+            if consumerFull { stall(slot); return }
+            if slot.core.drainBudget > 0 { schedule(slot.index); return }
+        }
         guard let loss = slot.core.nextLossRecord else { return }
         let region = slot.consumer.ring.reserve(max: 1)
         guard !region.isEmpty else {

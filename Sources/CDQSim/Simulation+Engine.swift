@@ -34,6 +34,19 @@ extension Simulation {
     /// consumer's ring, within the core's budget, then sends the head update
     /// the core asks for.
     func scan(_ queue: SimQueue) {
+        let (drained, consumerFull) = drain(queue)
+        record(.scanned(queue: queue.index, drained: drained, consumerFull: consumerFull))
+        switch queue.core.handleScanned(drained: drained, consumerFull: consumerFull, now: now) {
+        case .entered: queue.polling = true
+        case .left: queue.polling = false
+        case .none: break
+        }
+        if queue.core.scanAgain(drained: drained) { schedule(queue.index) }
+        requestHeadUpdate(queue)
+    }
+
+    /// Copies new entries into the consumer's ring within the core's budget.
+    func drain(_ queue: SimQueue) -> (drained: Int, consumerFull: Bool) {
         let budget = queue.core.drainBudget
         var drained = 0
         var consumerFull = false
@@ -56,14 +69,7 @@ extension Simulation {
             drained += outcome.count
             if outcome.count < room { break }
         }
-        record(.scanned(queue: queue.index, drained: drained, consumerFull: consumerFull))
-        switch queue.core.handleScanned(drained: drained, consumerFull: consumerFull, now: now) {
-        case .entered: queue.polling = true
-        case .left: queue.polling = false
-        case .none: break
-        }
-        if queue.core.scanAgain(drained: drained) { schedule(queue.index) }
-        requestHeadUpdate(queue)
+        return (drained, consumerFull)
     }
 
     func requestHeadUpdate(_ queue: SimQueue) {
@@ -113,7 +119,16 @@ extension Simulation {
         deliverLoss(queue)
     }
 
+    /// As `EngineLoop.deliverLoss`: what was posted before the loss first, then the record.
     func deliverLoss(_ queue: SimQueue) {
+        let budget = queue.core.drainBudget
+        if budget > 0 {
+            let (drained, consumerFull) = drain(queue)
+            record(.scanned(queue: queue.index, drained: drained, consumerFull: consumerFull))
+            queue.core.handleDrainedAfterLoss(drained: drained, budget: budget, consumerFull: consumerFull)
+            if consumerFull { return }
+            if queue.core.drainBudget > 0 { schedule(queue.index); return }
+        }
         guard let loss = queue.core.nextLossRecord else { return }
         guard queue.ringCount < queue.ringCapacity else {
             queue.core.handleConsumerFull()

@@ -49,11 +49,34 @@ import Testing
         let early = queue.handleTick(now: timeout - 1), due = queue.handleTick(now: timeout)
         #expect(early.lost == nil)
         #expect(due.lost == .adminTimeout)
+        // What was posted before the loss is read first: the record waits for a drain that finds the end.
+        let budget = queue.drainBudget
+        #expect(budget > 0 && queue.nextLossRecord == nil)
+        queue.handleDrainedAfterLoss(drained: 2, budget: budget, consumerFull: false)
         #expect(queue.nextLossRecord == .adminTimeout && queue.drainBudget == 0)
         let late = queue.handleHeadUpdateCompleted(.completed(.success))
         #expect(late == .ignored)
         queue.handleLossRecordDelivered()
         #expect(queue.nextLossRecord == nil && queue.nextHeadUpdate() == .none)
+    }
+
+    /// A LAST posted just before a DUDMQ delete, or changes before a reset,
+    /// are real: a lost queue is read once more, up to one lap, before its
+    /// `.queueLost` record; a full consumer makes the record wait, never
+    /// the entries vanish.
+    @Test func aLostQueueIsReadUpToOneLapBeforeItsLossRecord() {
+        var queue = QueueProtocol(entryCount: 8, head: 0, phase: true, configuration: EngineConfiguration())
+        queue.handleHeadUpdateSent(.init(head: 0, trigger: 1), now: 0)
+        let lost = queue.handleHeadUpdateCompleted(.completed(.invalidControllerDataQueue))
+        #expect(lost == .lost(.unknownToController, status: .invalidControllerDataQueue))
+        #expect(queue.drainBudget == 8, "one lap at most")
+        queue.handleDrainedAfterLoss(drained: 3, budget: 8, consumerFull: true)
+        #expect(queue.stalled && queue.drainBudget == 0 && queue.nextLossRecord == nil)
+        let resumed = queue.handleConsumerSpace()
+        #expect(resumed && queue.drainBudget == 5)
+        queue.handleDrainedAfterLoss(drained: 5, budget: 5, consumerFull: false)
+        #expect(queue.drainBudget == 0, "a controller that keeps writing cannot hold the record back")
+        #expect(queue.nextLossRecord == .unknownToController)
     }
 
     @Test func invalidControllerDataQueueAndENODEVAreLosses() {

@@ -11,13 +11,25 @@ extension QueueProtocol {
         updateInFlight = false
         loss = lost
         polling = false
+        entriesLeftAfterLoss = Int(entryCount)
         return abandoned
     }
 
-    /// The `.queueLost` record still to deliver, if any (it is never
-    /// dropped: with a full consumer ring it waits like entries).
+    /// A lost queue was drained within `drainBudget` (`budget`) and gave
+    /// `drained` entries: once a drain stops at an old phase (fewer than
+    /// the budget, and not for a full consumer), nothing is left to read
+    /// and the `.queueLost` record follows.
+    package mutating func handleDrainedAfterLoss(drained: Int, budget: Int, consumerFull: Bool) {
+        precondition(loss != nil && drained <= entriesLeftAfterLoss, "a lost queue is read at most one lap")
+        if consumerFull { handleConsumerFull() }
+        entriesLeftAfterLoss = consumerFull || drained == budget ? entriesLeftAfterLoss - drained : 0
+    }
+
+    /// The `.queueLost` record still to deliver, if any: once what the
+    /// controller posted before the loss was read (`entriesLeftAfterLoss`).
+    /// It is never dropped: with a full consumer ring it waits like entries.
     package var nextLossRecord: QueueLoss? {
-        lossDelivered ? nil : loss
+        lossDelivered || entriesLeftAfterLoss > 0 ? nil : loss
     }
 
     /// The caller put the `.queueLost` record into the consumer's ring.

@@ -1,9 +1,12 @@
 /// Draining, polling and backpressure.
 extension QueueProtocol {
-    /// Most entries one scan may copy now: none while the queue is lost,
-    /// being removed or stalled on its consumer.
+    /// Most entries one scan may copy now: none while the queue is being
+    /// removed or stalled on its consumer; for a lost queue, what is left
+    /// of its last lap (`entriesLeftAfterLoss`).
     package var drainBudget: Int {
-        isActive && !stalled ? configuration.drainBatch : 0
+        guard !removing, !stalled else { return 0 }
+        guard loss != nil else { return configuration.drainBatch }
+        return min(configuration.drainBatch, entriesLeftAfterLoss)
     }
 
     /// `count` entries were copied from `readIndex` on (the caller

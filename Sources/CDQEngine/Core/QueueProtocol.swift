@@ -57,6 +57,12 @@ package struct QueueProtocol: Sendable {
     package internal(set) var loss: QueueLoss?
     /// The `.queueLost` record is in the consumer's ring.
     package internal(set) var lossDelivered = false
+    /// Entries a lost queue may still be read for before its `.queueLost`
+    /// record: what the controller posted before it lost the queue (a
+    /// LAST before a DUDMQ delete, changes before a reset) is real and is
+    /// delivered first. At most one lap, so a controller that keeps
+    /// writing cannot hold the record back.
+    package internal(set) var entriesLeftAfterLoss = 0
     /// Unregistering was asked for; nothing new is started.
     package internal(set) var removing = false
 
