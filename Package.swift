@@ -3,6 +3,9 @@ import PackageDescription
 
 import class Foundation.ProcessInfo
 
+/// The soname's number: CDQ_ENGINE_VERSION_MAJOR of include/cdq_engine.h.
+let cLibraryMajorVersion = 0
+
 /// Layers, bottom up (docs/architecture.md): each target imports only those below it.
 let package = Package(
     name: "cdq-engine",
@@ -20,7 +23,7 @@ let package = Package(
         .executable(name: "cdq-demo", targets: ["cdq-demo"]),
         .executable(name: "cdq-bench", targets: ["cdq-bench"]),
         // The C interface (include/cdq_engine.h): libcdq_engine.so and .a.
-        .library(name: "cdq_engine", type: .dynamic, targets: ["CDQEngineC"]),
+        .library(name: "cdq_engine", type: .dynamic, targets: ["CDQEngineCShared"]),
         .library(name: "cdq_engine_static", type: .static, targets: ["CDQEngineC"]),
     ],
     dependencies: [
@@ -82,6 +85,15 @@ let package = Package(
                 "CCDQEngine", "CDQEngine", "CDQSimulator", "CDQKernel", "CDQNVMe", "CDQUring", "CDQQueues",
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
+        ),
+        // libcdq_engine.so alone: its soname and exported symbols (docs/c-api.md).
+        .target(
+            name: "CDQEngineCShared",
+            dependencies: ["CDQEngineC"],
+            linkerSettings: [.unsafeFlags([
+                "-Xlinker", "-soname=libcdq_engine.so.\(cLibraryMajorVersion)",
+                "-Xlinker", "--version-script=\(Context.packageDirectory)/include/cdq_engine.map",
+            ])]
         ),
         .executableTarget(
             name: "cdqctl",
