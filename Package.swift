@@ -30,6 +30,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-atomics", exact: "1.3.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
+        // Logging and metrics APIs only: the embedder picks the backends.
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
     ],
     targets: [
         // 1. The C ABI shared with the kernel: liburing and the CDQ RFC ioctl.
@@ -59,6 +62,8 @@ let package = Package(
                 "CDQNVMe", "CDQUring", "CDQQueues", "CCDQ",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // 6 (kernel side). NVMe character devices, admin and I/O passthrough.
@@ -70,7 +75,14 @@ let package = Package(
             dependencies: ["CDQNVMe", "CDQQueues", "CDQUring", "CDQEngine", .product(name: "Atomics", package: "swift-atomics")]
         ),
         // 6 (copy engine). Dirty extent map, io_uring copier, pre-copy migrator.
-        .target(name: "CDQMigration", dependencies: ["CDQNVMe", "CDQUring", "CDQEngine", "CNBD"]),
+        .target(
+            name: "CDQMigration",
+            dependencies: [
+                "CDQNVMe", "CDQUring", "CDQEngine", "CNBD",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         // The migrator's controller side on the simulator, and a whole simulated migration.
         .target(
             name: "CDQMigrationSimulator",
@@ -120,16 +132,29 @@ let package = Package(
         ),
 
         // Helpers the test targets share (a seeded generator, descriptor counts).
-        .target(name: "CDQTestSupport", dependencies: ["CDQUring", "CDQNVMe"], path: "Tests/CDQTestSupport"),
+        .target(
+            name: "CDQTestSupport",
+            dependencies: ["CDQUring", "CDQNVMe", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/CDQTestSupport"
+        ),
         .testTarget(name: "CDQNVMeTests", dependencies: ["CDQNVMe", "CDQTestSupport"]),
         .testTarget(name: "CDQUringTests", dependencies: ["CDQUring", "CCDQ"]),
         .testTarget(name: "CDQKernelTests", dependencies: ["CDQKernel", "CDQNVMe", "CDQUring", "CDQEngine", "CCDQ", "CDQTestSupport"]),
         .testTarget(name: "CDQQueuesTests", dependencies: ["CDQQueues", "CDQTestSupport"]),
         .testTarget(name: "CDQSimulatorTests", dependencies: ["CDQSimulator", "CDQNVMe", "CDQUring", "CDQTestSupport"]),
-        .testTarget(name: "CDQEngineTests", dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", "CDQQueues", "CDQTestSupport"]),
+        .testTarget(
+            name: "CDQEngineTests",
+            dependencies: [
+                "CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", "CDQQueues", "CDQTestSupport",
+                .product(name: "Logging", package: "swift-log"), .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
         .testTarget(
             name: "CDQMigrationTests",
-            dependencies: ["CDQMigration", "CDQMigrationSimulator", "CDQSimulator", "CDQEngine", "CDQNVMe", "CDQUring", "CDQTestSupport"]
+            dependencies: [
+                "CDQMigration", "CDQMigrationSimulator", "CDQSimulator", "CDQEngine", "CDQNVMe", "CDQUring", "CDQTestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
         .testTarget(name: "CDQEngineCTests", dependencies: ["CDQEngineC", "CCDQEngine", "CDQEngine"]),
         // Runs the built cdqctl binary: exit codes and messages are its contract.
