@@ -33,6 +33,9 @@ let package = Package(
         // Logging and metrics APIs only: the embedder picks the backends.
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        // cdqctl's Prometheus exposition and its HTTP endpoint (CDQMetricsExport only).
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
     ],
     targets: [
         // 1. The C ABI shared with the kernel: liburing and the CDQ RFC ioctl.
@@ -107,10 +110,24 @@ let package = Package(
                 "-Xlinker", "--version-script=\(Context.packageDirectory)/include/cdq_engine.map",
             ])]
         ),
+        // cdqctl's metrics backend: Prometheus text exposition, served over
+        // HTTP/1 (SwiftNIO) or written as a node_exporter textfile. Never
+        // linked into the libraries.
+        .target(
+            name: "CDQMetricsExport",
+            dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "cdqctl",
             dependencies: [
                 "CDQKernel", "CDQNVMe", "CDQEngine", "CDQSimulator", "CDQUring", "CDQMigration", "CDQMigrationSimulator",
+                "CDQMetricsExport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
