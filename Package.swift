@@ -99,6 +99,7 @@ let package = Package(
             dependencies: [
                 "CCDQEngine", "CDQEngine", "CDQSimulator", "CDQKernel", "CDQNVMe", "CDQUring", "CDQQueues",
                 .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // libcdq_engine.so alone: its soname and exported symbols (docs/c-api.md).
