@@ -142,7 +142,7 @@ typedef struct cdq_engine_config {
     uint32_t ring_entries;         /* submission entries of the loop's io_uring */
     uint32_t drain_batch;          /* most entries drained from one queue per scan */
     uint64_t watchdog_interval_ns; /* queues not scanned for this long are scanned anyway */
-    uint32_t trigger_after;        /* wake once this many entries wait (1: every entry) */
+    uint32_t trigger_after;        /* wake once this many entries wait (1: every entry); at most entries - 2 of every queue attached, else the attach fails with -EINVAL */
     uint32_t head_update_retries;  /* immediate retries of a failed head update */
     uint32_t polling;              /* 1: busy queues are polled without events; 0: never */
     uint32_t reserved;             /* 0 */
@@ -267,7 +267,7 @@ enum {
  * `cntlid` on the NVMe controller `device_path` ("/dev/nvme0", a kernel
  * with the CDQ RFC): physically contiguous queue memory, the CDQ (through
  * NVME_IOCTL_CDQ), its eventfd, logging started (unless deferred),
- * registered with `engine`, entries to `consumer`. `entries` 2...2^20.
+ * registered with `engine`, entries to `consumer`. `entries` 5...2^20 (fewer cannot hold a FIRST, a change and a LAST).
  * -ENOENT, -EACCES, ...: opening the device; -ENODEV: not an NVMe
  * controller device; -ENOMEM: no contiguous memory for the queue;
  * -ENOTTY: this kernel has no NVME_IOCTL_CDQ (the CDQ RFC); -EOPNOTSUPP:

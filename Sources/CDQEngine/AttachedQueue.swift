@@ -1,6 +1,10 @@
 import CDQNVMe
 import CDQUring
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One CDQ of a migratable controller, attached to an engine end to end:
 /// queue memory, its eventfd, the queue created on the controller, the
 /// queue registered with the engine, and logging started (Track Send).
@@ -41,6 +45,7 @@ public final class AttachedQueue {
         engine: Engine, backend: any QueueBackend, consumer: Consumer, cntlid: UInt16,
         entries: UInt32, startLogging: Bool, scope: QueueScope? = nil, failingAfter failure: Step?
     ) throws(QueueLifecycleError) {
+        if let tooFew = ControllerDataQueue.tooFewEntries(entries) { throw .create(tooFew, errno: EINVAL) }
         self.engine = engine
         self.backend = backend
         self.cntlid = cntlid

@@ -53,7 +53,9 @@ func engineConfiguration(_ config: cdq_engine_config) throws(CAPIError) -> Engin
     try check((1...65_536).contains(config.drain_batch), "drain_batch", config.drain_batch, "1...65536")
     try check((100_000...10_000_000_000).contains(config.watchdog_interval_ns), "watchdog_interval_ns",
               config.watchdog_interval_ns, "100000...10000000000 (0.1 ms to 10 s)")
-    try check(config.trigger_after >= 1, "trigger_after", config.trigger_after, "at least 1")
+    // At most what the largest queue (2^20 entries) can wait for before it fills; each attach checks its own size.
+    try check((1...(1 << 20) - 2).contains(config.trigger_after), "trigger_after", config.trigger_after,
+              "1...\((1 << 20) - 2), and at most entries - 2 of every queue attached")
     try check(config.head_update_retries <= 1000, "head_update_retries", config.head_update_retries, "0...1000")
     try check(config.polling <= 1, "polling", config.polling, "0 or 1")
     try check(config.reserved == 0, "reserved", config.reserved, "0")

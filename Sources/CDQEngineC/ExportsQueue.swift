@@ -1,5 +1,6 @@
 import CCDQEngine
 import CDQEngine
+import CDQNVMe
 import CDQUring
 
 #if canImport(Glibc)
@@ -18,8 +19,15 @@ private func attachParties(
 ) throws(CAPIError) -> (CEngine, CConsumer) {
     let engine = try Handles.engines.object(engine)
     let consumer = try Handles.consumers.object(consumer)
-    guard entries >= 2, entries <= 1 << 20 else {
-        throw CAPIError(EINVAL, "a queue of \(entries) entries: it must have 2...\(1 << 20)")
+    if let tooFew = ControllerDataQueue.tooFewEntries(entries) { throw CAPIError(EINVAL, tooFew) }
+    guard entries <= 1 << 20 else {
+        throw CAPIError(EINVAL, "a queue of \(entries) entries: it must have \(ControllerDataQueue.minimumEntries)...\(1 << 20)")
+    }
+    // The filling entry leaves `entries - 1` outstanding and is ESA 7: a
+    // trigger there would wake the host only once changes are being lost.
+    if case .afterEntries(let count) = engine.engine.configuration.trigger, count > entries - 2 {
+        throw CAPIError(EINVAL, "cdq_engine_config.trigger_after is \(count); a queue of \(entries) entries fills at "
+            + "\(entries - 1) waiting, so it must be at most \(entries - 2) (or give the queue more entries)")
     }
     guard flags & ~knownAttachFlags == 0 else {
         throw CAPIError(EINVAL, "unknown attach flags 0x\(String(flags & ~knownAttachFlags, radix: 16))")

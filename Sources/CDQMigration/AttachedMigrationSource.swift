@@ -11,6 +11,8 @@ public final class AttachedMigrationSource: MigrationController {
     public let nsid: UInt32
     public let convention: NLBConvention
     public let queue: AttachedQueue
+    /// The engine reading the queue (its counters tell how far it read).
+    let engine: Engine
     public var cdqid: UInt16 { queue.cdqid }
     public var cntlid: UInt16 { queue.cntlid }
     private var attached = true
@@ -27,6 +29,7 @@ public final class AttachedMigrationSource: MigrationController {
     ) throws(MigrationError) {
         self.nsid = nsid
         self.convention = convention
+        self.engine = engine
         do { consumer = try Consumer(capacity: consumerCapacity) } catch { throw .system(error) }
         do {
             queue = try AttachedQueue(engine: engine, backend: backend, consumer: consumer, cntlid: cntlid,

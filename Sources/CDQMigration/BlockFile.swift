@@ -18,7 +18,7 @@ public final class BlockFile {
     public let path: String
     public let descriptor: Int32
     /// Bytes addressable: the file's size, or the device's.
-    public let byteCount: UInt64
+    public private(set) var byteCount: UInt64
     public let isBlockDevice: Bool
     /// True when the file is open with `O_DIRECT`.
     public let direct: Bool
@@ -29,8 +29,14 @@ public final class BlockFile {
     /// How to open a file.
     public enum Access: Sendable {
         case read
-        /// Writes; a regular file is created if missing and sized to `byteCount`.
+        /// Writes; a regular file is created if missing and sized to
+        /// `byteCount`. The file is locked first (`ExclusiveLock`): one
+        /// writer at a time, and nothing resized while another writes.
         case write(byteCount: UInt64)
+        /// Writes, created if missing and locked like `write`, but left at
+        /// its size until `resize(to:)`: for a caller that still has
+        /// setup to do that can fail (a migrator's copy engine).
+        case writeUnsized
     }
 
     /// Opens `path`. With `preferDirect`, tries `O_DIRECT` first and falls
@@ -40,7 +46,7 @@ public final class BlockFile {
         let flags: Int32
         switch access {
         case .read: flags = O_RDONLY | O_CLOEXEC
-        case .write: flags = O_RDWR | O_CREAT | O_CLOEXEC
+        case .write, .writeUnsized: flags = O_RDWR | O_CREAT | O_CLOEXEC
         }
         var descriptor: Int32 = -1
         var direct = false
@@ -57,6 +63,7 @@ public final class BlockFile {
         self.descriptor = descriptor
         self.direct = direct
         do throws(SystemError) {
+            if case .read = access {} else { try ExclusiveLock.take(descriptor, path: path) }
             (isBlockDevice, byteCount) = try Self.size(descriptor, path: path, access: access)
         } catch {
             close(descriptor)
@@ -90,6 +97,13 @@ public final class BlockFile {
             }
         }
         return (isBlockDevice, size)
+    }
+
+    /// Makes a file opened with `.writeUnsized` what `.write(byteCount:)`
+    /// would have made it: a regular file exactly `wanted` bytes, a block
+    /// device at least that large (else `ENOSPC`).
+    public func resize(to wanted: UInt64) throws(SystemError) {
+        (_, byteCount) = try Self.size(descriptor, path: path, access: .write(byteCount: wanted))
     }
 
     /// Writes what was written to stable storage.

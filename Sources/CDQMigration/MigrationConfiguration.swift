@@ -94,6 +94,11 @@ public struct MigrationReport: Sendable {
     public var untrustedEntryCount: Int { untrustedEntries.values.reduce(0, +) }
     /// True when the LAST entry did not arrive and the final copy covered everything.
     public var lastEntryMissing = false
+    /// True when the LAST entry could not arrive (the queue was full at
+    /// the suspend) and the migrator went on as soon as the engine had read
+    /// the queue to its end and Migration Receive confirmed the suspend,
+    /// instead of waiting out `lastEntryTimeoutNanoseconds`.
+    public var suspendConfirmedByControllerState = false
     /// Suspend to final copy durable.
     public var downtimeNanoseconds: UInt64 = 0
     public var bulkNanoseconds: UInt64 = 0
@@ -113,4 +118,18 @@ public struct MigrationReport: Sendable {
     }
     /// Re-copied bytes per logged byte: the price of granularity and of overflows.
     public var recopiedPerLoggedByte: Double { loggedBytes == 0 ? 0 : Double(recopiedBytes) / Double(loggedBytes) }
+}
+
+extension MigrationConfiguration {
+    /// Why this configuration cannot migrate a namespace of `lbaSize`-byte
+    /// blocks, or nil. A `Migrator` asks before it opens anything, so a bad
+    /// setting never leaves a destination resized or written.
+    public func problem(lbaSize: Int) -> String? {
+        if let problem = copier.problem { return problem }
+        guard granularityBytes >= lbaSize, granularityBytes & (granularityBytes - 1) == 0 else {
+            return "granularity \(granularityBytes) is not a power of two of at least one block (\(lbaSize) bytes)"
+        }
+        guard maximumRounds >= 0 else { return "maximum rounds must not be negative" }
+        return nil
+    }
 }

@@ -30,10 +30,10 @@ public final class Migrator: @unchecked Sendable {
     private var map: DirtyExtentMap
     private var report = MigrationReport()
     private let records = UnsafeMutableBufferPointer<CDQRecord>.allocate(capacity: 1024)
-    private var sawLast = false
+    private(set) var sawLast = false
     /// An overflow was read and no entry since: the queue may still be
     /// full, so changes may still be getting lost (see `takeRound`).
-    private var overflowUnsettled = false
+    private(set) var overflowUnsettled = false
     /// How each record is read (RecordReader.swift).
     private var reader: RecordReader
     /// Set while applying records; thrown at the next step or I/O batch.
@@ -46,9 +46,10 @@ public final class Migrator: @unchecked Sendable {
     /// Set by `cancel()` from any thread; read by the migrating thread.
     private let cancelRequested = Locked(false)
 
-    /// Opens the source (read only: a migration never writes it) and the
-    /// destination (`openDestination`): a file sized to the namespace, a
-    /// block device, or an NBD URI.
+    /// Checks the configuration, then opens the source (read only: a
+    /// migration never writes it) and the destination (`openDestination`):
+    /// a file or block device, locked against other migrations and sized to
+    /// the namespace only once nothing else can fail, or an NBD URI.
     public convenience init(
         controller: any MigrationController, sourcePath: String, destinationPath: String,
         lbaSize: Int, capacity: UInt64, configuration: MigrationConfiguration = MigrationConfiguration()
@@ -79,10 +80,8 @@ public final class Migrator: @unchecked Sendable {
         guard lbaSize > 0, lbaSize & (lbaSize - 1) == 0, capacity > 0 else {
             throw .configuration("namespace geometry \(capacity) blocks of \(lbaSize) bytes is not usable")
         }
-        guard granularity >= lbaSize, granularity & (granularity - 1) == 0 else {
-            throw .configuration("granularity \(granularity) is not a power of two of at least one block (\(lbaSize) bytes)")
-        }
-        guard configuration.maximumRounds >= 0 else { throw .configuration("maximum rounds must not be negative") }
+        // Every setting before the destination is opened: a bad one never resizes it.
+        if let problem = configuration.problem(lbaSize: lbaSize) { throw .configuration(problem) }
         let bytes = capacity * UInt64(lbaSize)
         // Direct I/O only where every transfer can be aligned.
         let alignable = bytes % BlockFile.directAlignment == 0 && UInt64(granularity) % BlockFile.directAlignment == 0
@@ -92,10 +91,12 @@ public final class Migrator: @unchecked Sendable {
                 throw MigrationError.configuration("source \(sourcePath) holds \(source.byteCount) bytes, the namespace \(bytes)")
             }
             let destination = try openDestination(bytes, alignable)
+            copier = try Copier(source: source, destination: destination, configuration: configuration.copier)
+            // Sized only once the copy engine exists: nothing that can still fail comes after.
+            if let file = destination as? BlockFile { try file.resize(to: bytes) }
             guard destination.byteCount >= bytes else {
                 throw MigrationError.configuration("destination \(destination.path) holds \(destination.byteCount) bytes, the namespace \(bytes)")
             }
-            copier = try Copier(source: source, destination: destination, configuration: configuration.copier)
         } catch let error as SystemError {
             throw .system(error)
         } catch let error as MigrationError {
@@ -132,6 +133,7 @@ public final class Migrator: @unchecked Sendable {
             try controller.startLogging()
             try bulkCopy()
             try preCopyRounds()
+            makeRoomForLast()
             try checkCancelled()
             let suspendStart = MonotonicClock.nanoseconds()
             reader.suspendRequested = true
@@ -141,6 +143,7 @@ public final class Migrator: @unchecked Sendable {
             try finalCopy()
             try confirmSuspended("after the final copy")
             report.downtimeNanoseconds = MonotonicClock.nanoseconds() - suspendStart
+            try checkCancelled()
             // A destination that differs is no migration: the source resumes.
             if configuration.verify { try verify() }
         } catch {
@@ -167,7 +170,7 @@ public final class Migrator: @unchecked Sendable {
         failure ?? (cancelRequested.withLock { $0 } ? .cancelled : nil)
     }
 
-    private func checkCancelled() throws(MigrationError) {
+    func checkCancelled() throws(MigrationError) {
         if let cancellation { throw cancellation }
     }
 
@@ -221,10 +224,16 @@ public final class Migrator: @unchecked Sendable {
     /// With the controller suspended: read its queue up to the LAST entry,
     /// copy what is dirty, make the destination durable.
     private func finalCopy() throws {
+        let scansAtSuspend = (controller as? SuspendedQueueObserver)?.queueScans
         let deadline = MonotonicClock.nanoseconds() + configuration.lastEntryTimeoutNanoseconds
         while !sawLast && failure == nil && MonotonicClock.nanoseconds() < deadline {
+            try checkCancelled()
             controller.consumer.wait(timeoutNanoseconds: 10_000_000)
             drain()
+            if !sawLast && lastEntryCannotArrive(scansAtSuspend: scansAtSuspend) {
+                report.suspendConfirmedByControllerState = true
+                break
+            }
         }
         try checkCancelled()
         if !sawLast {
@@ -256,8 +265,8 @@ public final class Migrator: @unchecked Sendable {
         let bytes = capacity * UInt64(lbaSize)
         publish(MigrationProgress(phase: .verifying, copiedBytes: 0, phaseBytes: bytes, dirtyBacklogBytes: 0))
         let verifier = Verifier(chunkBytes: configuration.copier.chunkBytes)
-        let source = try verifier.checksums(copier.source, byteCount: bytes)
-        let destination = try verifier.checksums(copier.destination, byteCount: bytes)
+        let source = try verifier.checksums(copier.source, byteCount: bytes) { self.cancellation }
+        let destination = try verifier.checksums(copier.destination, byteCount: bytes) { self.cancellation }
         if let chunk = source.indices.first(where: { source[$0] != destination[$0] }) ?? (source.count == destination.count ? nil : 0) {
             report.verified = false
             throw .verification("\(copier.destination.path) differs from \(copier.source.path) in bytes "
@@ -311,7 +320,7 @@ public final class Migrator: @unchecked Sendable {
     }
 
     /// Moves every waiting record into the dirty map.
-    private func drain() {
+    func drain() {
         while true {
             let count = controller.consumer.pop(into: records)
             if count == 0 { return }

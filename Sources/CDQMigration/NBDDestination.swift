@@ -31,6 +31,8 @@ public final class NBDDestination {
     public let canFlush: Bool
     public let maximumTransferBytes: Int?
     private let connections: [NBDConnection]
+    /// Held while the destination is open: one migration per export from this host.
+    private let lock: NBDExportLock
 
     /// How many connections carry the writes.
     public var connectionCount: Int { connections.count }
@@ -47,14 +49,16 @@ public final class NBDDestination {
         return ["nbd://", "nbds://", "nbd+", "nbds+"].contains { lowered.hasPrefix($0) } && lowered.contains("://")
     }
 
-    /// Connects and checks the export: it must take writes and hold at
-    /// least `byteCount` bytes. Nothing is written here. Up to
-    /// `connections` connections when the server allows multi-conn.
+    /// Locks the export against other migrations from this host
+    /// (`NBDExportLock`), connects and checks the export: it must take
+    /// writes and hold at least `byteCount` bytes. Nothing is written here.
+    /// Up to `connections` connections when the server allows multi-conn.
     public init(
         uri: String, byteCount: UInt64, connections wanted: Int = 4,
         connectTimeoutNanoseconds: UInt64 = NBDDestination.defaultConnectTimeoutNanoseconds,
         unacknowledgedMilliseconds: UInt32 = NBDDestination.defaultUnacknowledgedMilliseconds
     ) throws(MigrationError) {
+        lock = try NBDExportLock(uri: uri)
         let connect = { () throws(MigrationError) in
             try NBDConnection(uri: uri, timeoutNanoseconds: connectTimeoutNanoseconds, unacknowledgedMilliseconds: unacknowledgedMilliseconds)
         }

@@ -14,13 +14,16 @@ import Glibc
 struct Verifier {
     let chunkBytes: Int
 
-    /// Reads through `side` itself: for an NBD destination, what the server returns.
-    func checksums(_ side: any CopyDestination, byteCount: UInt64) throws(MigrationError) -> [UInt64] {
+    /// Checksums of every chunk, read through `side` itself (for an NBD
+    /// destination, what the server returns); `stop` is asked before each
+    /// chunk, and its error (a cancellation) ends the pass.
+    func checksums(_ side: any CopyDestination, byteCount: UInt64, stop: () -> MigrationError? = { nil }) throws(MigrationError) -> [UInt64] {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkBytes, alignment: Int(BlockFile.directAlignment))
         defer { buffer.deallocate() }
         var sums: [UInt64] = []
         var offset: UInt64 = 0
         while offset < byteCount {
+            if let stopped = stop() { throw stopped }
             let length = Int(min(UInt64(chunkBytes), byteCount - offset))
             try side.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< length]), at: offset)
             sums.append(Self.checksum(UnsafeRawBufferPointer(rebasing: buffer[0 ..< length])))

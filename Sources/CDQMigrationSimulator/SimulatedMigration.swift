@@ -39,7 +39,8 @@ public struct SimulatedMigrationSetup: Sendable {
         }
         if !(0...64).contains(writers) { return "writers must be 0...64" }
         if writers > 0 && !(writesPerSecond.isFinite && writesPerSecond > 0) { return "write rate must be a positive number" }
-        if !(2...65_536).contains(queueEntries) { return "queue entries must be 2...65536" }
+        if let tooFew = ControllerDataQueue.tooFewEntries(queueEntries) { return tooFew }
+        if queueEntries > 65_536 { return "queue entries must be at most 65536" }
         return nil
     }
 }
@@ -88,15 +89,23 @@ public final class SimulatedMigration {
 
     /// Writes the namespace front to back in 1 MiB stamped writes.
     private func prefill() throws(MigrationError) {
-        let blocks = UInt32(min(capacity, UInt64((1 << 20) / setup.lbaSize)))
+        try Self.prefill(controller, nsid: source.nsid, capacity: capacity, lbaSize: setup.lbaSize, seed: setup.seed)
+    }
+
+    /// Writes `capacity` blocks of `target`'s namespace `nsid` front to
+    /// back in 1 MiB stamped writes, stopping at the first that fails: on a
+    /// filesystem too small for the namespace every later write would fail
+    /// too, one slow error at a time.
+    static func prefill(_ target: any IOTarget, nsid: UInt32, capacity: UInt64, lbaSize: Int, seed: UInt64) throws(MigrationError) {
+        let blocks = UInt32(min(capacity, UInt64((1 << 20) / lbaSize)))
         let writer = WorkloadGenerator(
-            target: controller, nsid: source.nsid, capacity: capacity, lbaSize: setup.lbaSize,
+            target: target, nsid: nsid, capacity: capacity, lbaSize: lbaSize,
             spec: WorkloadSpec(pattern: .sequential, blockSizes: [BlockSizeWeight(blockCount: blocks, weight: 1)],
-                               seed: setup.seed))
-        let operations = Int((capacity + UInt64(blocks) - 1) / UInt64(blocks))
-        let statistics = writer.run(operations: operations)
-        guard statistics.errors == 0 else {
-            throw .configuration("prefilling the simulated namespace failed on \(statistics.errors) of \(operations) writes")
+                               seed: seed))
+        let operations = (capacity + UInt64(blocks) - 1) / UInt64(blocks)
+        for written in 0 ..< operations where writer.run(operations: 1).errors > 0 {
+            throw .configuration("prefilling the simulated namespace failed at byte \(written * UInt64(blocks) * UInt64(lbaSize)) "
+                + "(write \(written + 1) of \(operations)); is there room for the namespace file?")
         }
     }
 

@@ -28,6 +28,22 @@
 public enum ControllerDataQueue {
     /// Queue type (MOS[7:0] of create) of a user data migration queue.
     public static let userDataMigrationQueue: UInt8 = 0
+
+    /// The fewest entries a queue must have to carry a migration's
+    /// smallest log whole: FIRST, one change and a LAST, posted before the
+    /// host reads any of them. The controller replaces the entry that
+    /// leaves `entries - 1` outstanding (the queue full, `(tail + 1) %
+    /// entries == head`) by ESA 7 (cdq-protocol.md §3), so three entries
+    /// outstanding need `entries - 2 >= 3`. Smaller queues lose a change or
+    /// the LAST on every burst; hosts refuse them.
+    public static let minimumEntries: UInt32 = 5
+
+    /// Why a queue of `entries` entries is too small, or nil.
+    public static func tooFewEntries(_ entries: UInt32) -> String? {
+        entries >= minimumEntries ? nil
+            : "a queue of \(entries) entries cannot hold a FIRST, a change and a LAST without filling; "
+                + "it needs at least \(minimumEntries)"
+    }
 }
 
 /// The data of Get Features FID 0x21 (Controller Data Queue): the head and
@@ -41,6 +57,13 @@ public struct CDQFeatureData: Sendable, Hashable {
     public var head: UInt32
     /// TPT: tail pointer trigger, an entry index.
     public var tailPointerTrigger: UInt32
+
+    /// TPT of a trigger that is not armed (never armed, disarmed by a head
+    /// update with ETPT = 0, or fired): no queue has this index, since
+    /// CDQSIZE counts dwords in 32 bits (protocol-choices.md).
+    public static let triggerDisarmed: UInt32 = 0xFFFF_FFFF
+    /// False when the controller reports the trigger disarmed.
+    public var triggerArmed: Bool { tailPointerTrigger != Self.triggerDisarmed }
 
     public init(head: UInt32, tailPointerTrigger: UInt32) {
         self.head = head

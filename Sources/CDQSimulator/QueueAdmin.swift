@@ -89,7 +89,7 @@ extension SimulatedSubsystem {
             return .reject(.invalidFieldInCommand)
         }
         let feature: CDQFeatureData? = controller.state.withLock { controllerState in
-            controllerState.queue.map { CDQFeatureData(head: $0.head, tailPointerTrigger: $0.triggerIndex) }
+            controllerState.queue.map { CDQFeatureData(head: $0.head, tailPointerTrigger: $0.reportedTrigger) }
         }
         guard let feature else { return .reject(.invalidControllerDataQueue) }
         feature.write(to: base)

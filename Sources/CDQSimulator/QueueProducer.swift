@@ -34,6 +34,11 @@ struct QueueProducer: @unchecked Sendable {
     private(set) var triggerArmed = false
     private(set) var triggerIndex: UInt32 = 0
 
+    /// TPT as Get Features FID 0x21 reports it: the armed index, or
+    /// `CDQFeatureData.triggerDisarmed` once ETPT = 0 or the trigger fired
+    /// (protocol-choices.md): the host can tell that no wake-up will come.
+    var reportedTrigger: UInt32 { triggerArmed ? triggerIndex : CDQFeatureData.triggerDisarmed }
+
     init(cdqid: UInt16, memory: UnsafeMutableRawPointer, entryCount: UInt32, eventFD: EventFD?) {
         precondition(entryCount >= 2, "a CDQ needs at least two entries")
         self.cdqid = cdqid
@@ -45,6 +50,9 @@ struct QueueProducer: @unchecked Sendable {
     /// What a post did that the caller must act on outside the lock.
     struct PostResult {
         var posted = false
+        /// The entry was replaced by the ESA 7 entry that filled the
+        /// queue: what it carried is lost, as if it had not been posted.
+        var replaced = false
         /// The tail reached the armed trigger, or the queue filled: signal `eventFD`.
         var signal = false
     }
@@ -68,6 +76,7 @@ struct QueueProducer: @unchecked Sendable {
         cdq_store_release_u8(
             (slot + MigrationQueueEntry.attributesOffset).assumingMemoryBound(to: UInt8.self), record.attributes)
         result.posted = true
+        result.replaced = fills
         if next < tail { phase.toggle() }
         tail = next
         if fills {

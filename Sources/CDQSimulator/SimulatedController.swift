@@ -24,7 +24,8 @@ public final class SimulatedController: IOTarget, @unchecked Sendable {
     struct State {
         var suspended = false
         var queue: QueueProducer?
-        /// Writes accepted while logging was on but the queue was full.
+        /// Writes accepted while logging was on that no entry carries: the
+        /// one the ESA 7 entry replaced and every one while the queue was full.
         var lostChanges: UInt64 = 0
         var writes: UInt64 = 0
     }
@@ -52,8 +53,9 @@ public final class SimulatedController: IOTarget, @unchecked Sendable {
         }
     }
 
-    /// Changes accepted while logging was on but the queue was full: the
-    /// entries the host never saw (an ESA 7 entry told it so).
+    /// Changes accepted while logging was on that no entry carries: the one
+    /// the ESA 7 entry replaced and every one while the queue was full (the
+    /// host never saw them; the ESA 7 entry told it so).
     public var lostChanges: UInt64 { state.withLock { $0.lostChanges } }
 
     /// True while Migration Send has the controller suspended.
@@ -104,7 +106,8 @@ public final class SimulatedController: IOTarget, @unchecked Sendable {
                 nsid: nsid, numberOfLogicalBlocks: blockCount - 1, startingLBA: startingLBA,
                 phaseTag: false, deallocated: deallocated)
             let result = state.queue!.post(entry)
-            if !result.posted { state.lostChanges &+= 1 }
+            // Not posted (the queue was full) or replaced by the ESA 7 entry: no entry carries it.
+            if !result.posted || result.replaced { state.lostChanges &+= 1 }
             return .applied(signal: result.signal ? state.queue!.eventFD : nil)
         }
         switch outcome {

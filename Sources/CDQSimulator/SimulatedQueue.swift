@@ -25,7 +25,7 @@ public final class SimulatedQueue {
         engine: Engine, control: AdminChannel, transport: SimulatorTransport, consumer: Consumer,
         cntlid: UInt16, entries: UInt32, startLogging: Bool = true, scope: QueueScope? = nil
     ) throws(AttachError) {
-        precondition(entries >= 2, "a CDQ has at least two entries")
+        if let tooFew = ControllerDataQueue.tooFewEntries(entries) { throw .tooFewEntries(tooFew) }
         self.engine = engine
         self.control = control
         self.cntlid = cntlid
@@ -82,9 +82,12 @@ public enum AttachError: Error, Sendable, CustomStringConvertible {
     case nvme(String, NVMeStatus)
     case engine(EngineError)
     case system(SystemError)
+    /// The queue asked for cannot carry a FIRST, a change and a LAST.
+    case tooFewEntries(String)
 
     public var description: String {
         switch self {
+        case .tooFewEntries(let why): why
         case .nvme(let step, let status): "\(step): \(status)"
         case .engine(let error): error.description
         case .system(let error): error.description

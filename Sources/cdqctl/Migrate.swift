@@ -35,11 +35,12 @@ struct Migrate: ParsableCommand {
     @Option(help: "Writes per second of all writers together.") var writeRate: Double = 20_000
     @Flag(help: "Writers favour a hot spot (80% of writes to 20% of the namespace).") var skew = false
     @Option(help: ArgumentHelp(destinationHelp)) var destination: String
+    @Flag(help: "Overwrite a destination file that exists and is not empty.") var force = false
     @Flag(help: "Compare checksums of source and destination at the end.") var verify = false
     @Option(help: "Reads and writes in flight.") var depth = 32
     @Option(help: "Largest single read or write, e.g. 1M.", transform: parseSize) var chunkSize: UInt64 = 1 << 20
     @Option(help: "Dirty ranges are rounded out to this, e.g. 4K (the default) or 64K.", transform: parseSize) var granularity: UInt64 = 4 << 10
-    @Option(help: "Suspend once the dirty backlog is at most this, e.g. 8M.", transform: parseSize) var threshold: UInt64 = 8 << 20
+    @Option(help: "Suspend once the dirty backlog is at most this, e.g. 8M (0: only when nothing is dirty).", transform: parseSizeOrZero) var threshold: UInt64 = 8 << 20
     @Option(help: "Most dirty rounds before suspending.") var maxRounds = 10
     @Option(help: "Entries of the controller's user data migration queue.") var queueEntries: UInt32 = 4096
     @Flag(inversion: .prefixedNo, help: "Open the destination with O_DIRECT (when the filesystem allows it).")
@@ -68,10 +69,10 @@ struct Migrate: ParsableCommand {
             throw ValidationError("--simulated-refusal is track-send or migration-send, with --simulate")
         }
         guard maxRounds >= 0 else { throw ValidationError("--max-rounds must not be negative") }
-        guard (2...65_536).contains(queueEntries) else { throw ValidationError("--queue-entries must be 2...65536") }
         if compareSequential && NBDDestination.isURI(destination) {
             throw ValidationError("--compare-sequential copies next to a local destination; it does not apply to an NBD export")
         }
+        try validateSettings()
     }
 
     func run() throws {
@@ -139,9 +140,10 @@ struct Migrate: ParsableCommand {
         return setup
     }
 
-    private func configuration() -> MigrationConfiguration {
+    func configuration() throws -> MigrationConfiguration {
         var configuration = MigrationConfiguration(
-            copier: CopierConfiguration(depth: depth, chunkBytes: Int(chunkSize)), granularityBytes: Int(granularity),
+            copier: CopierConfiguration(depth: depth, chunkBytes: try checkedInt(chunkSize, "--chunk-size")),
+            granularityBytes: try checkedInt(granularity, "--granularity"),
             backlogThresholdBytes: threshold, maximumRounds: maxRounds, directDestination: directDestination, verify: verify)
         configuration.onUntrusted = onUntrusted
         return configuration
@@ -154,27 +156,9 @@ struct Migrate: ParsableCommand {
         defer { unlink(scratch) }
         let source = try BlockFile(path: sourcePath, access: .read)
         let target = try BlockFile(path: scratch, access: .write(byteCount: bytes), preferDirect: directDestination)
-        let nanoseconds = try SequentialCopy.copy(from: source, to: target, byteCount: bytes, chunkBytes: Int(chunkSize))
+        let nanoseconds = try SequentialCopy.copy(from: source, to: target, byteCount: bytes, chunkBytes: checkedInt(chunkSize, "--chunk-size"))
         return Double(bytes) / (Double(nanoseconds) / 1e9)
     }
-}
-
-/// `4096`, `64K`, `256M`, `1G`, `2T` (binary multiples; `KiB`, `MB` and the like too).
-func parseSize(_ text: String) throws -> UInt64 {
-    var digits = Substring(text)
-    for suffix in ["iB", "B"] where digits.hasSuffix(suffix) {
-        digits = digits.dropLast(suffix.count)
-        break
-    }
-    var shift: UInt64 = 0
-    if let last = digits.last, let index = "KMGT".firstIndex(of: Character(last.uppercased())) {
-        shift = 10 * UInt64("KMGT".distance(from: "KMGT".startIndex, to: index) + 1)
-        digits = digits.dropLast()
-    }
-    guard let value = UInt64(digits), value > 0, value <= UInt64.max >> shift else {
-        throw ValidationError("\(text) is not a size such as 4096, 64K, 256M or 1G")
-    }
-    return value << shift
 }
 
 /// A directory for the simulated namespace file, removed with it.

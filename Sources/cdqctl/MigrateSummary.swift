@@ -26,6 +26,8 @@ struct MigrateSummary {
             ("bulk_mib_per_second", .number(report.bulkBytesPerSecond / 1_048_576)),
             ("total_seconds", .number(Double(report.totalNanoseconds) / 1e9)),
             ("stop_reason", .string(report.stopReason)),
+            ("last_entry_missing", .bool(report.lastEntryMissing)),
+            ("suspend_confirmed_by_controller_state", .bool(report.suspendConfirmedByControllerState)),
             ("registered_buffers", .bool(report.registeredBuffers)),
             ("direct_destination", .bool(report.directDestination)),
             ("destination_kind", .string(report.destinationKind.rawValue)),
@@ -66,6 +68,8 @@ func mebibytes(_ bytes: UInt64) -> String { "\(decimal(Double(bytes) / 1_048_576
 
 func decimal(_ value: Double, _ places: Int) -> String {
     guard value.isFinite else { return "-" }
+    // Past what an Int holds, the rounding below would trap.
+    guard abs(value) < 1e15 else { return "\(value)" }
     var scale = 1.0
     for _ in 0 ..< places { scale *= 10 }
     let rounded = (value * scale).rounded() / scale
@@ -84,6 +88,6 @@ extension MigrateSummary {
     /// The source line of a simulated migration.
     static func describe(_ setup: SimulatedMigrationSetup) -> String {
         "\(mebibytes(setup.namespaceBytes)) simulated namespace, \(setup.writers) writers at "
-            + "\(Int(setup.writesPerSecond)) writes/s (\(setup.skew ? "80/20 hot spot" : "uniform"))"
+            + "\(decimal(setup.writesPerSecond, 0)) writes/s (\(setup.skew ? "80/20 hot spot" : "uniform"))"
     }
 }

@@ -21,7 +21,7 @@ struct CreateCDQ: ParsableCommand {
     @Flag(help: "Create through NVME_IOCTL_CDQ instead of admin passthrough.") var ioctl = false
 
     func validate() throws {
-        guard entries >= 2, entries <= 65_536 else { throw ValidationError("--entries must be 2...65536") }
+        try validateQueueEntries(entries, flag: "--entries")
     }
 
     func run() throws {

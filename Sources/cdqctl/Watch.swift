@@ -37,13 +37,18 @@ struct Watch: ParsableCommand {
 
     func validate() throws {
         guard simulate != (device != nil) else { throw ValidationError("give a controller device, or --simulate, not both") }
-        guard entries >= 2, entries <= 65_536 else { throw ValidationError("--entries must be 2...65536") }
-        guard interval > 0, (seconds ?? 1) > 0 else { throw ValidationError("--interval and --seconds must be positive") }
+        try validateQueueEntries(entries, flag: "--entries")
+        // Bounded so that the conversion to nanoseconds cannot trap.
+        guard interval > 0, interval <= 1e9, (seconds ?? 1) > 0, (seconds ?? 1) <= 1e9 else {
+            throw ValidationError("--interval and --seconds must be positive, at most 1e9 (about 31 years)")
+        }
         if simulatedRefusal != nil && !simulate { throw ValidationError("--simulated-refusal needs --simulate") }
         if simulateFault != nil && !simulate { throw ValidationError("--simulate-fault needs --simulate") }
         if simulate {
             guard cntlid >= 1, cntlid <= 64 else { throw ValidationError("with --simulate, --cntlid is 1...64 (0 is the managing controller)") }
-            guard writers >= 1, writers <= 64, writeRate > 0 else { throw ValidationError("--writers must be 1...64 and --write-rate positive") }
+            guard writers >= 1, writers <= 64, writeRate.isFinite, writeRate > 0 else {
+                throw ValidationError("--writers must be 1...64 and --write-rate a positive number")
+            }
         }
     }
 

@@ -126,6 +126,9 @@ static void engine_configuration(void) {
     bad.trigger_after = 0;
     EXPECT(cdq_engine_create(&bad, &engine), -EINVAL);
     bad = config;
+    bad.trigger_after = 1u << 20;
+    EXPECT(cdq_engine_create(&bad, &engine), -EINVAL);
+    bad = config;
     bad.watchdog_interval_ns = 0;
     EXPECT(cdq_engine_create(&bad, &engine), -EINVAL);
     bad = config;
@@ -240,6 +243,18 @@ static void queues(void) {
     EXPECT(cdq_consumer_create(64, &consumer), 0);
 
     EXPECT(cdq_queue_attach_simulated(engine, consumer, simulator, 1, 1, 0, &queue), -EINVAL);
+    /* Too small for a FIRST, a change and a LAST: refused with the reason. */
+    EXPECT(cdq_queue_attach_simulated(engine, consumer, simulator, 1, 4, 0, &queue), -EINVAL);
+    TRUE(strstr(cdq_last_error(), "at least 5") != NULL);
+    /* A trigger that could only fire with the queue full: refused, not clamped. */
+    cdq_engine *late_trigger;
+    cdq_engine_config late;
+    cdq_engine_config_init(&late);
+    late.trigger_after = 63;
+    EXPECT(cdq_engine_create(&late, &late_trigger), 0);
+    EXPECT(cdq_queue_attach_simulated(late_trigger, consumer, simulator, 1, 64, 0, &queue), -EINVAL);
+    TRUE(strstr(cdq_last_error(), "trigger_after") != NULL);
+    EXPECT(cdq_engine_destroy(late_trigger), 0);
     EXPECT(cdq_queue_attach_simulated(engine, consumer, simulator, 1, 64, 0x80, &queue), -EINVAL);
     EXPECT(cdq_queue_attach_simulated(engine, consumer, simulator, 1, 64, 0, NULL), -EINVAL);
     EXPECT(cdq_queue_attach_simulated(engine, consumer, simulator, 0, 64, 0, &queue), -ENODEV);

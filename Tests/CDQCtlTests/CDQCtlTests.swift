@@ -37,7 +37,7 @@ import Testing
     @Test func outOfRangeValuesAreRefusedBeforeTouchingTheDevice() throws {
         let run = try cdqctl("create-cdq", "/dev/null", "--cntlid", "1", "--entries", "1")
         #expect(run.status == 64)
-        #expect(run.stderr.contains("--entries must be 2...65536"))
+        #expect(run.stderr.contains("--entries must be 5...65536"))
         let size = try cdqctl("migration-recv", "/dev/null", "--cntlid", "1", "--size", "6")
         #expect(size.status == 64)
         #expect(size.stderr.contains("--size must be a positive multiple of 4"))

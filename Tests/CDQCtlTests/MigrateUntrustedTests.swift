@@ -13,7 +13,7 @@ extension CDQCtlTests {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect((report["untrusted_entries"] as? [String: Any])?.isEmpty == true, "a correct controller: none")
         let text = try cdqctl("migrate", "--simulate", "--namespace-size", "8M", "--writers", "1", "--write-rate", "1000",
-                              "--destination", destination)
+                              "--destination", destination, "--force")
         #expect(text.status == 0, "\(text.stderr)")
         #expect(text.stdout.contains("  untrusted:        0"))
         let bogus = try cdqctl("migrate", "--simulate", "--destination", destination, "--on-untrusted", "ignore")
@@ -48,7 +48,8 @@ extension CDQCtlTests {
         #expect(report["untrusted_entries"] as? [String: Int] == ["reserved_esa": 1])
         #expect(report["verified"] as? Bool == true)
         let aborted = try cdqctl("migrate", "--simulate", "--namespace-size", "16M", "--writers", "1", "--write-rate", "1000",
-                                 "--destination", destination, "--on-untrusted", "abort", "--simulate-fault", "hostile-entry")
+                                 "--destination", destination, "--force", "--on-untrusted", "abort",
+                                 "--simulate-fault", "hostile-entry")
         #expect(aborted.status == 3)
         #expect(aborted.stderr.contains("an untrusted entry (reserved_esa) and --on-untrusted abort"))
     }

@@ -175,18 +175,21 @@ extension MigrationEndToEndTests {
         try migration.startWriters()
         defer { migration.stopWriters() }
         let migrator = try migration.migrator(to: "\(directory.path)/destination.img")
-        // Another thread asks, as a signal watcher would, once the bulk copy runs.
+        // Another thread asks, as a signal watcher would, once the bulk copy
+        // runs; joined at once, so the request lands inside the bulk copy
+        // however fast the copy is (a loaded machine could otherwise start
+        // the thread only after the suspend).
         var canceller: OSThread?
         #expect {
             _ = try migrator.run { progress in
                 guard progress.phase == .bulk, progress.copiedBytes > 0, canceller == nil else { return }
                 canceller = try? OSThread(name: "canceller") { migrator.cancel() }
+                canceller?.join()
             }
         } throws: { error in
             guard let error = error as? MigrationError, case .abandoned(.cancelled, let undone) = error else { return false }
             return undone.contains("was not suspended") && undone.contains("queue deleted")
         }
-        canceller?.join()
         #expect(canceller != nil, "cancelled during the bulk copy")
         #expect(!controller.isSuspended, "the source keeps running")
         #expect(controller.queueSnapshot == nil, "the queue was deleted")

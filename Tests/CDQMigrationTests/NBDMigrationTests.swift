@@ -51,6 +51,24 @@ struct NBDMigrationTests {
         try migrateAndCompare(directory, served: served, server: server)
     }
 
+    /// Two migrations from this host into one export would interleave: the
+    /// second destination is refused, naming the holder, until the first
+    /// one is closed. nbdkit itself takes any number of clients.
+    @Test func aSecondMigrationIntoTheSameExportIsRefusedWhileTheFirstHoldsIt() throws {
+        let directory = TemporaryDirectory()
+        let server = try NBDServer(serving: servedFile(directory), on: .unixSocket("\(directory.path)/nbd.sock"))
+        defer { server.stop() }
+        var first: NBDDestination? = try NBDDestination(uri: server.uri, byteCount: Self.bytes)
+        #expect {
+            _ = try NBDDestination(uri: server.uri, byteCount: Self.bytes)
+        } throws: { error in
+            "\(error)".contains("the NBD export \(server.uri) is locked by process \(getpid())")
+        }
+        #expect(first != nil)
+        first = nil
+        _ = try NBDDestination(uri: server.uri, byteCount: Self.bytes)
+    }
+
     /// Runs `body` with nbdkit serving a fresh file from a second network
     /// namespace ("another host"); where none can be made, says so and skips.
     func withServerOnAnotherHost(

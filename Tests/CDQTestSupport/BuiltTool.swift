@@ -23,9 +23,10 @@ public struct BuiltTool: Sendable {
 
     /// Runs it to the end with `arguments`; a run that hangs is killed
     /// after `timeoutSeconds` (its status then says SIGKILL, 9), so a hang
-    /// fails the test instead of stalling the suite.
-    public func run(_ arguments: [String], timeoutSeconds: Double = 180) throws -> Run {
-        let (process, out, err) = try start(arguments)
+    /// fails the test instead of stalling the suite. `environment` adds to
+    /// (or replaces) variables of the test's own environment.
+    public func run(_ arguments: [String], timeoutSeconds: Double = 180, environment: [String: String] = [:]) throws -> Run {
+        let (process, out, err) = try start(arguments, environment: environment)
         let watchdog = Watchdog(process, timeoutSeconds: timeoutSeconds)
         defer { watchdog.cancel() }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
@@ -73,10 +74,13 @@ public struct BuiltTool: Sendable {
     /// threads block SIGINT and SIGTERM, and a child inherits the mask of
     /// the thread that spawns it: a tool that forgot to handle Ctrl-C would
     /// then look as if it did.
-    private func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+    private func start(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
