@@ -66,7 +66,7 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // 6 (kernel side). NVMe character devices, admin and I/O passthrough.
@@ -83,7 +83,7 @@ let package = Package(
             dependencies: [
                 "CDQNVMe", "CDQUring", "CDQEngine", "CNBD",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // The migrator's controller side on the simulator, and a whole simulated migration.

@@ -2,7 +2,7 @@ import Atomics
 import CDQNVMe
 import CDQUring
 import Logging
-import Metrics
+import CoreMetrics
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,5 @@
 import Logging
-import Metrics
+import CoreMetrics
 
 /// How an engine runs. Every bound is fixed at creation: overload is a
 /// decision (backpressure, a stall counted in statistics), never growth.

@@ -1,7 +1,7 @@
 import CDQNVMe
 import CDQUring
 import Logging
-import Metrics
+import CoreMetrics
 
 /// The engine's events and figures for the embedder's logging and metrics
 /// (swift-log, swift-metrics). The loop thread only counts, as it always

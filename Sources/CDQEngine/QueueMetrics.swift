@@ -1,4 +1,4 @@
-import Metrics
+import CoreMetrics
 
 /// One queue's swift-metrics handles, fed from its counters' deltas at each
 /// telemetry tick (never from the loop). Names follow Prometheus'

@@ -1,5 +1,5 @@
 import Logging
-import Metrics
+import CoreMetrics
 
 /// How a `Migrator` runs: the copy engine's shape and the pre-copy stop rules.
 public struct MigrationConfiguration: Sendable {

@@ -1,6 +1,6 @@
 import CDQEngine
 import Logging
-import Metrics
+import CoreMetrics
 
 extension MigrationController {
     /// Only the CDQID, for controllers that know no more.
