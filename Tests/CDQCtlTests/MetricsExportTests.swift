@@ -10,20 +10,31 @@ import Glibc
 /// `cdqctl watch --simulate` while it runs, on loopback only; the values
 /// grow and the names follow Prometheus' conventions.
 @Suite struct MetricsExportTests {
-    /// A loopback port that was free a moment ago.
-    func freePort() throws -> Int {
+    /// A TCP socket listening on a loopback port the kernel chose: the
+    /// descriptor (close it) and the port.
+    func loopbackListener() throws -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        try withUnsafeMutablePointer(to: &address) { pointer in
-            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                guard bind(fd, $0, length) == 0, getsockname(fd, $0, &length) == 0 else { throw POSIXError(.EADDRINUSE) }
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 && listen(fd, 1) == 0
             }
         }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard bound else {
+            close(fd)
+            throw POSIXError(.EADDRINUSE)
+        }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    /// A loopback port that was free a moment ago.
+    func freePort() throws -> Int {
+        let (fd, port) = try loopbackListener()
+        close(fd)
+        return port
     }
 
     /// The body of one scrape with curl (empty if it failed).
@@ -104,16 +115,8 @@ import Glibc
         let bad = try CDQCtlTests().cdqctl("watch", "--simulate", "--cntlid", "1", "--metrics-listen", "9464")
         #expect(bad.status == 64)
         #expect(bad.stderr.contains("give ADDR:PORT"))
-        let port = try freePort()
-        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (holder, port) = try loopbackListener()
         defer { close(holder) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        listen(holder, 1)
         let busy = try CDQCtlTests().cdqctl("watch", "--simulate", "--cntlid", "1", "--seconds", "1",
                                             "--metrics-listen", "127.0.0.1:\(port)")
         #expect(busy.status == 3)
