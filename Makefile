@@ -131,6 +131,7 @@ bench-micro: deps
 ## and cdq-engine.pc under PREFIX (C_CONFIG=debug for a debug build).
 PREFIX ?= /usr/local
 C_CONFIG ?= release
+C_MAJOR = $(shell sed -n 's/^\#define CDQ_ENGINE_VERSION_MAJOR \([0-9]*\)$$/\1/p' include/cdq_engine.h)
 C_VERSION = $(shell sed -n 's/^\#define CDQ_ENGINE_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' include/cdq_engine.h | paste -sd.)
 SWIFT_RUNTIME_DIR = $(shell $(SWIFT) -print-target-info | sed -n '/"runtimeLibraryPaths"/{n;s/^ *"\(.*\)",\{0,1\}$$/\1/p;}')
 install-c: deps
@@ -140,7 +141,11 @@ install-c: deps
 	$(SWIFT) build -c $(C_CONFIG) --product cdq_engine_static
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 include/cdq_engine.h $(DESTDIR)$(PREFIX)/include/
-	install -m 755 $(shell $(SWIFT) build -c $(C_CONFIG) --show-bin-path)/libcdq_engine.so $(DESTDIR)$(PREFIX)/lib/
+	@# The real file carries the whole version; the soname link (what programs
+	@# load) and the development link (what -lcdq_engine finds) point to it.
+	install -m 755 $(shell $(SWIFT) build -c $(C_CONFIG) --show-bin-path)/libcdq_engine.so $(DESTDIR)$(PREFIX)/lib/libcdq_engine.so.$(C_VERSION)
+	ln -sf libcdq_engine.so.$(C_VERSION) $(DESTDIR)$(PREFIX)/lib/libcdq_engine.so.$(C_MAJOR)
+	ln -sf libcdq_engine.so.$(C_MAJOR) $(DESTDIR)$(PREFIX)/lib/libcdq_engine.so
 	install -m 644 $(shell $(SWIFT) build -c $(C_CONFIG) --show-bin-path)/libcdq_engine_static.a $(DESTDIR)$(PREFIX)/lib/libcdq_engine.a
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(C_VERSION)|' -e 's|@SWIFT_RUNTIME_DIR@|$(SWIFT_RUNTIME_DIR)|' \
 	    -e 's|@ARCH@|$(shell uname -m)|' -e 's|@SWIFT_DEBUG_LIBS@|$(if $(filter debug,$(C_CONFIG)),-lswiftSwiftOnoneSupport ,)|' \
@@ -148,8 +153,9 @@ install-c: deps
 
 ## The C example agent (8 simulated controllers, two consumer threads,
 ## exactly-once check), built with cc against a debug install found through
-## pkg-config, shared and static; then the bad-input test and the agent
-## under AddressSanitizer, the library built with -sanitize=address too.
+## pkg-config, shared and static; the installed library's exported symbols
+## (exactly the header's functions) and soname; then the bad-input test and
+## the agent under AddressSanitizer, the library built with -sanitize=address too.
 C_PREFIX = $(CURDIR)/.build/c-prefix
 C_FLAGS = -std=c11 -Wall -Wextra -Werror -g -pthread
 C_ASAN_BIN = $(shell $(SWIFT) build --scratch-path .build-asan --show-bin-path)
@@ -157,7 +163,9 @@ C_ASAN = -fsanitize=address -fno-omit-frame-pointer -Iinclude -L$(C_ASAN_BIN) -l
 test-c: deps
 	@$(MAKE) --no-print-directory install-c PREFIX=$(C_PREFIX) C_CONFIG=debug
 	cc $(C_FLAGS) -O2 -o .build/c-prefix/agent examples/agent.c $$(PKG_CONFIG_PATH=$(C_PREFIX)/lib/pkgconfig pkg-config --cflags --libs cdq-engine)
+	scripts/check-c-exports.sh $(C_PREFIX)/lib/libcdq_engine.so
 	$(SWIFT) build --scratch-path .build-asan --sanitize=address --product cdq_engine
+	ln -sf libcdq_engine.so $(C_ASAN_BIN)/libcdq_engine.so.$(C_MAJOR)
 	cc $(C_FLAGS) -o .build/c-prefix/bad_input-asan Tests/C/bad_input.c $(C_ASAN)
 	cc $(C_FLAGS) -o .build/c-prefix/agent-asan examples/agent.c $(C_ASAN)
 	cc $(C_FLAGS) -O2 -o .build/c-prefix/agent-static examples/agent.c $$(PKG_CONFIG_PATH=$(C_PREFIX)/lib/pkgconfig pkg-config --cflags cdq-engine) \

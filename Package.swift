@@ -3,6 +3,9 @@ import PackageDescription
 
 import class Foundation.ProcessInfo
 
+/// The soname's number: CDQ_ENGINE_VERSION_MAJOR of include/cdq_engine.h.
+let cLibraryMajorVersion = 0
+
 /// Layers, bottom up (docs/architecture.md): each target imports only those below it.
 let package = Package(
     name: "cdq-engine",
@@ -22,13 +25,19 @@ let package = Package(
         .executable(name: "cdq-sim", targets: ["cdq-sim"]),
         .executable(name: "cdq-soak", targets: ["cdq-soak"]),
         // The C interface (include/cdq_engine.h): libcdq_engine.so and .a.
-        .library(name: "cdq_engine", type: .dynamic, targets: ["CDQEngineC"]),
+        .library(name: "cdq_engine", type: .dynamic, targets: ["CDQEngineCShared"]),
         .library(name: "cdq_engine_static", type: .static, targets: ["CDQEngineC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-atomics", exact: "1.3.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
+        // Logging and metrics APIs only: the embedder picks the backends.
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        // cdqctl's Prometheus exposition and its HTTP endpoint (CDQMetricsExport only).
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
     ],
     targets: [
         // 1. The C ABI shared with the kernel: liburing and the CDQ RFC ioctl.
@@ -58,6 +67,8 @@ let package = Package(
                 "CDQNVMe", "CDQUring", "CDQQueues", "CCDQ",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // 6 (kernel side). NVMe character devices, admin and I/O passthrough.
@@ -69,7 +80,14 @@ let package = Package(
             dependencies: ["CDQNVMe", "CDQQueues", "CDQUring", "CDQEngine", .product(name: "Atomics", package: "swift-atomics")]
         ),
         // 6 (copy engine). Dirty extent map, io_uring copier, pre-copy migrator.
-        .target(name: "CDQMigration", dependencies: ["CDQNVMe", "CDQUring", "CDQEngine", "CNBD"]),
+        .target(
+            name: "CDQMigration",
+            dependencies: [
+                "CDQNVMe", "CDQUring", "CDQEngine", "CNBD",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
         // The migrator's controller side on the simulator, and a whole simulated migration.
         .target(
             name: "CDQMigrationSimulator",
@@ -86,12 +104,36 @@ let package = Package(
             dependencies: [
                 "CCDQEngine", "CDQEngine", "CDQSimulator", "CDQKernel", "CDQNVMe", "CDQUring", "CDQQueues",
                 .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // libcdq_engine.so alone: its soname and exported symbols (docs/c-api.md).
+        .target(
+            name: "CDQEngineCShared",
+            dependencies: ["CDQEngineC"],
+            linkerSettings: [.unsafeFlags([
+                "-Xlinker", "-soname=libcdq_engine.so.\(cLibraryMajorVersion)",
+                "-Xlinker", "--version-script=\(Context.packageDirectory)/include/cdq_engine.map",
+            ])]
+        ),
+        // cdqctl's metrics backend: Prometheus text exposition, served over
+        // HTTP/1 (SwiftNIO) or written as a node_exporter textfile. Never
+        // linked into the libraries.
+        .target(
+            name: "CDQMetricsExport",
+            dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .executableTarget(
             name: "cdqctl",
             dependencies: [
                 "CDQKernel", "CDQNVMe", "CDQEngine", "CDQSimulator", "CDQUring", "CDQMigration", "CDQMigrationSimulator",
+                "CDQMetricsExport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -122,16 +164,29 @@ let package = Package(
         ),
 
         // Helpers the test targets share (a seeded generator, descriptor counts).
-        .target(name: "CDQTestSupport", dependencies: ["CDQUring", "CDQNVMe"], path: "Tests/CDQTestSupport"),
+        .target(
+            name: "CDQTestSupport",
+            dependencies: ["CDQUring", "CDQNVMe", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/CDQTestSupport"
+        ),
         .testTarget(name: "CDQNVMeTests", dependencies: ["CDQNVMe", "CDQTestSupport"]),
         .testTarget(name: "CDQUringTests", dependencies: ["CDQUring", "CCDQ"]),
         .testTarget(name: "CDQKernelTests", dependencies: ["CDQKernel", "CDQNVMe", "CDQUring", "CDQEngine", "CCDQ", "CDQTestSupport"]),
         .testTarget(name: "CDQQueuesTests", dependencies: ["CDQQueues", "CDQTestSupport"]),
         .testTarget(name: "CDQSimulatorTests", dependencies: ["CDQSimulator", "CDQNVMe", "CDQUring", "CDQTestSupport"]),
-        .testTarget(name: "CDQEngineTests", dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", "CDQQueues", "CDQTestSupport"]),
+        .testTarget(
+            name: "CDQEngineTests",
+            dependencies: [
+                "CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", "CDQQueues", "CDQTestSupport",
+                .product(name: "Logging", package: "swift-log"), .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
         .testTarget(
             name: "CDQMigrationTests",
-            dependencies: ["CDQMigration", "CDQMigrationSimulator", "CDQSimulator", "CDQEngine", "CDQNVMe", "CDQUring", "CDQTestSupport"]
+            dependencies: [
+                "CDQMigration", "CDQMigrationSimulator", "CDQSimulator", "CDQEngine", "CDQNVMe", "CDQUring", "CDQTestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
         .testTarget(name: "CDQEngineCTests", dependencies: ["CDQEngineC", "CCDQEngine", "CDQEngine"]),
         // Runs the built cdqctl binary: exit codes and messages are its contract.

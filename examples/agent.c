@@ -199,6 +199,17 @@ int main(int argc, char **argv) {
 
     cdq_engine_stats stats = { .size = sizeof stats };
     CHECK(cdq_engine_stats_get(engine, &stats));
+    /* Everything the engine counts, in the struct that grows by version. */
+    cdq_engine_statistics statistics = { .size = sizeof statistics };
+    CHECK(cdq_engine_statistics_get(engine, &statistics));
+    if (statistics.version < 1 || statistics.totals.entries != stats.totals.entries || statistics.problems != 0 ||
+        statistics.queue_losses != 0 || statistics.queues != 0) {
+        printf("agent: engine statistics disagree: version %u, %llu entries (%llu), %llu problems, %llu queues lost\n",
+               statistics.version, (unsigned long long)statistics.totals.entries,
+               (unsigned long long)stats.totals.entries, (unsigned long long)statistics.problems,
+               (unsigned long long)statistics.queue_losses);
+        failures++;
+    }
 
     printf("cntlid cdqid queue consumer   produced  delivered     blocks  first last overflow lost result\n");
     uint64_t produced_total = 0, delivered_total = 0;

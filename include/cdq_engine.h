@@ -31,7 +31,7 @@ extern "C" {
 /* This header's version. The major number changes only when a function or
  * struct changes incompatibly; minor versions only add. */
 #define CDQ_ENGINE_VERSION_MAJOR 0
-#define CDQ_ENGINE_VERSION_MINOR 2
+#define CDQ_ENGINE_VERSION_MINOR 3
 #define CDQ_ENGINE_VERSION_PATCH 0
 #define CDQ_ENGINE_VERSION \
     ((CDQ_ENGINE_VERSION_MAJOR << 16) | (CDQ_ENGINE_VERSION_MINOR << 8) | CDQ_ENGINE_VERSION_PATCH)
@@ -191,6 +191,32 @@ typedef struct cdq_engine_stats {
 
 /* Engine counters. Set stats->size (and stats->totals.size is ignored). */
 int cdq_engine_stats_get(cdq_engine *engine, cdq_engine_stats *stats);
+
+/* Everything the engine counts, in one versioned struct (0.3), so that an
+ * agent can export the figures the Swift EngineStatistics gives. Per
+ * queue, cdq_queue_stats_get and cdq_queue_problem_stats_get give the
+ * same counters for one queue. */
+#define CDQ_ENGINE_STATISTICS_VERSION 1
+typedef struct cdq_engine_statistics {
+    uint32_t size;             /* in: sizeof(cdq_engine_statistics); out: bytes filled */
+    uint32_t version;          /* out: CDQ_ENGINE_STATISTICS_VERSION of what was filled */
+    uint32_t queues;           /* queues attached now */
+    uint32_t reserved;
+    uint64_t turns;            /* loop turns */
+    uint64_t system_calls;     /* system calls of the loop thread */
+    cdq_queue_stats totals;    /* sums over every queue, now or before */
+    uint64_t problems;         /* CDQ_RECORD_PROBLEM records delivered, every queue */
+    uint64_t problems_by_kind[16]; /* indexed by CDQ_PROBLEM_* */
+    uint64_t queue_losses;     /* CDQ_RECORD_QUEUE_LOST records delivered */
+    uint64_t latency_count;    /* wake-ups measured (as of the last watchdog tick) */
+    double latency_p50_us;     /* wake-up to consumer ring, microseconds */
+    double latency_p99_us;
+    double latency_p999_us;
+    double latency_max_us;
+} cdq_engine_statistics;
+
+/* Fills `statistics` (set statistics->size first; version is output). */
+int cdq_engine_statistics_get(cdq_engine *engine, cdq_engine_statistics *statistics);
 
 /* ---- Consumer ------------------------------------------------------ */
 

@@ -15,3 +15,5 @@ cdq_require cc:gcc
 # the remote tests and make demo-remote start), nbdcopy (the speed anchor)
 # and ip (network namespaces for the two-host test).
 cdq_require /usr/include/libnbd.h:libnbd-dev nbdkit:nbdkit nbdcopy:libnbd-bin ip:iproute2
+# The metrics endpoint's test scrapes cdqctl with a real HTTP client.
+cdq_require curl:curl

@@ -59,7 +59,7 @@ public final class AttachedQueue {
         cdqid = try backend.createQueue(memory: memory, cntlid: cntlid, eventFD: eventFD)
         do {
             try inject(.create)
-            handle = try Self.register(engine, backend, consumer, memory, cdqid, eventFD, scope)
+            handle = try Self.register(engine, backend, consumer, memory, cdqid, cntlid, eventFD, scope)
         } catch {
             try? backend.deleteQueue(cdqid)
             throw error
@@ -77,12 +77,15 @@ public final class AttachedQueue {
 
     private static func register(
         _ engine: Engine, _ backend: any QueueBackend, _ consumer: Consumer, _ memory: QueueMemory,
-        _ cdqid: UInt16, _ eventFD: EventFD, _ scope: QueueScope?
+        _ cdqid: UInt16, _ cntlid: UInt16, _ eventFD: EventFD, _ scope: QueueScope?
     ) throws(QueueLifecycleError) -> QueueHandle {
         do {
-            return try engine.register(QueueRegistration(
+            var registration = QueueRegistration(
                 memory: memory.buffer.baseAddress!, entryCount: memory.entryCount, cdqid: cdqid,
-                eventFD: eventFD, transport: backend.transport, consumer: consumer, scope: scope))
+                eventFD: eventFD, transport: backend.transport, consumer: consumer, scope: scope)
+            registration.cntlid = cntlid
+            registration.device = backend.name
+            return try engine.register(registration)
         } catch {
             throw .engine(error)
         }

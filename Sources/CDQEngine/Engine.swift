@@ -1,6 +1,8 @@
 import Atomics
 import CDQNVMe
 import CDQUring
+import Logging
+import CoreMetrics
 
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +21,12 @@ public final class Engine: @unchecked Sendable {
 
     public let configuration: EngineConfiguration
     let shared: EngineShared
+    let telemetry: EngineTelemetry
     private var thread: OSThread?
+
+    /// The engine's logger (`EngineConfiguration.logger`), for the code that
+    /// drives its queues' lifecycles.
+    public var logger: Logger { telemetry.logger }
 
     /// Starts the loop thread. `onQueueError` is called on the loop thread
     /// when a head update fails, `onQueueProblem` for every entry delivered
@@ -32,8 +39,19 @@ public final class Engine: @unchecked Sendable {
     ) throws(SystemError) {
         precondition(configuration.maximumQueues > 0 && configuration.drainBatch > 0, "bounds must be positive")
         self.configuration = configuration
-        shared = try EngineShared(maximumQueues: configuration.maximumQueues, onQueueError: onQueueError,
-                                  onQueueProblem: onQueueProblem)
+        let telemetry = try EngineTelemetry(logger: configuration.logger ?? Logger(label: "cdq.engine"),
+                                            factory: configuration.metricsFactory ?? MetricsSystem.factory)
+        self.telemetry = telemetry
+        shared = try EngineShared(
+            maximumQueues: configuration.maximumQueues,
+            onQueueError: { handle, status in
+                telemetry.adminError(handle, status)
+                onQueueError?(handle, status)
+            },
+            onQueueProblem: { handle, problem in
+                if case .lost(let loss) = problem { telemetry.lost(handle, loss) }
+                onQueueProblem?(handle, problem)
+            })
         let shared = self.shared
         let started = try EventFD()
         thread = try OSThread(name: "cdq engine loop") {
@@ -53,6 +71,14 @@ public final class Engine: @unchecked Sendable {
             thread = nil
             throw failure
         }
+        if let interval = configuration.telemetryIntervalNanoseconds {
+            do throws(SystemError) {
+                try telemetry.start(intervalNanoseconds: interval) { (shared.statistics, shared.wakeupLatency) }
+            } catch {
+                shutdown()
+                throw error
+            }
+        }
     }
 
     deinit { shutdown() }
@@ -64,6 +90,7 @@ public final class Engine: @unchecked Sendable {
     public func register(_ registration: QueueRegistration) throws(EngineError) -> QueueHandle {
         guard isRunning else { throw .stopped }
         let (handle, consumerIndex, newConsumer, counters) = try shared.allocate(consumer: registration.consumer)
+        telemetry.attached(handle, registration.labels, counters: counters, consumer: registration.consumer)
         shared.mailbox.post(.register(
             slot: Int(handle.index), generation: handle.generation, registration,
             consumerIndex: consumerIndex, newConsumer: newConsumer, counters: counters))
@@ -81,6 +108,7 @@ public final class Engine: @unchecked Sendable {
         catch { throw .system(error) }
         shared.mailbox.post(.unregister(removal))
         removal.done.wait()
+        telemetry.detached(handle)
         return removal.head
     }
 
@@ -122,6 +150,7 @@ public final class Engine: @unchecked Sendable {
         shared.mailbox.post(.stop)
         thread.join()
         self.thread = nil
+        telemetry.stop { (shared.statistics, shared.wakeupLatency) }
     }
 }
 

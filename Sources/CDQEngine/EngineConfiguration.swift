@@ -1,3 +1,6 @@
+import Logging
+import CoreMetrics
+
 /// How an engine runs. Every bound is fixed at creation: overload is a
 /// decision (backpressure, a stall counted in statistics), never growth.
 public struct EngineConfiguration: Sendable {
@@ -26,6 +29,18 @@ public struct EngineConfiguration: Sendable {
     /// interval, so a queue the controller deleted or forgot in a reset is
     /// found lost even when nothing is logged any more.
     public var livenessProbeNanoseconds: UInt64 = 1_000_000_000
+    /// Where the engine's events go (swift-log): queues attached and
+    /// detached, overflow, refused head updates, problem entries, lost
+    /// queues. nil: `Logger(label: "cdq.engine")`, so the backend is
+    /// whatever `LoggingSystem.bootstrap` chose.
+    public var logger: Logger?
+    /// Where the engine's figures go (swift-metrics); nil: the factory
+    /// `MetricsSystem.bootstrap` chose (none: they go nowhere).
+    public var metricsFactory: (any MetricsFactory)?
+    /// How often the counters are published as metrics and their events
+    /// logged, on a thread of the engine's own, never the loop; nil: never
+    /// (attach and detach are still logged).
+    public var telemetryIntervalNanoseconds: UInt64? = 1_000_000_000
 
     public init(
         maximumQueues: Int = 4096, ringEntries: UInt32 = 1024, drainBatch: Int = 256,

@@ -22,6 +22,12 @@ public struct QueueRegistration: @unchecked Sendable {
     /// The namespaces the queue's entries may name; nil checks only each
     /// entry's shape. Entries outside it are delivered as `.problem` records.
     public var scope: QueueScope?
+    /// The queue's migratable controller and device, for log metadata and
+    /// metric dimensions (the CDQID is always there).
+    public var cntlid: UInt16?
+    public var device: String?
+
+    var labels: QueueLabels { QueueLabels(cdqid: cdqid, cntlid: cntlid, device: device) }
 
     public init(
         memory: UnsafeMutableRawPointer, entryCount: UInt32, cdqid: UInt16, eventFD: EventFD,

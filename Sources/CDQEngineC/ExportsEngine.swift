@@ -1,6 +1,7 @@
 import CCDQEngine
 import CDQEngine
 import CDQUring
+import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -58,12 +59,23 @@ func engineConfiguration(_ config: cdq_engine_config) throws(CAPIError) -> Engin
     try check(config.head_update_retries <= 1000, "head_update_retries", config.head_update_retries, "0...1000")
     try check(config.polling <= 1, "polling", config.polling, "0 or 1")
     try check(config.reserved == 0, "reserved", config.reserved, "0")
-    return EngineConfiguration(
+    var configuration = EngineConfiguration(
         maximumQueues: Int(config.max_queues), ringEntries: config.ring_entries, drainBatch: Int(config.drain_batch),
         watchdogIntervalNanoseconds: config.watchdog_interval_ns,
         trigger: config.trigger_after == 1 ? .nextEntry : .afterEntries(config.trigger_after),
         headUpdateRetries: Int(config.head_update_retries), polling: config.polling == 1 ? PollingPolicy() : nil)
+    configuration.logger = cLibraryLogger
+    return configuration
 }
+
+/// A C program cannot bootstrap swift-log: the library's own lines go to
+/// stderr, warnings and worse only (lost changes, refused head updates,
+/// problem entries, lost queues), never the routine attach and detach.
+let cLibraryLogger: Logger = {
+    var logger = Logger(label: "cdq.engine")
+    logger.logLevel = .warning
+    return logger
+}()
 
 @_cdecl("cdq_engine_create")
 public func cdqEngineCreate(_ config: UnsafePointer<cdq_engine_config>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {

@@ -175,11 +175,7 @@ public func cdqQueueProblemStatsGet(_ handle: OpaquePointer?, _ out: UnsafeMutab
         stats.size = UInt32(MemoryLayout<cdq_queue_problem_stats>.size)
         stats.problems = statistics.problems
         stats.queue_losses = statistics.queueLosses
-        withUnsafeMutableBytes(of: &stats.by_kind) { counts in
-            for (problem, count) in statistics.problemsByKind where Int(problem.rawValue) < 16 {
-                counts.storeBytes(of: count, toByteOffset: Int(problem.rawValue) * 8, as: UInt64.self)
-            }
-        }
+        storeProblemCounts(statistics.problemsByKind, into: &stats.by_kind)
         try StructIO.write(stats, to: UnsafeMutableRawPointer(out), name: "cdq_queue_problem_stats")
         return 0
     }

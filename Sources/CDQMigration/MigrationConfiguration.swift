@@ -1,3 +1,6 @@
+import Logging
+import CoreMetrics
+
 /// How a `Migrator` runs: the copy engine's shape and the pre-copy stop rules.
 public struct MigrationConfiguration: Sendable {
     public var copier: CopierConfiguration
@@ -26,6 +29,12 @@ public struct MigrationConfiguration: Sendable {
     public var progressIntervalNanoseconds: UInt64
     /// What a record that cannot be applied exactly does (it is counted either way).
     public var onUntrusted: UntrustedEntryPolicy = .resync
+    /// Where the migration's events go (swift-log): each phase, the end,
+    /// a failure. nil: `Logger(label: "cdq.migration")`, the backend of
+    /// `LoggingSystem.bootstrap`.
+    public var logger: Logger?
+    /// Where its figures go (swift-metrics); nil: `MetricsSystem.factory`.
+    public var metricsFactory: (any MetricsFactory)?
 
     public init(
         copier: CopierConfiguration = CopierConfiguration(), granularityBytes: Int = 4096,

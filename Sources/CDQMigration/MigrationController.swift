@@ -20,6 +20,8 @@ public protocol MigrationController: AnyObject {
     var nsid: UInt32 { get }
     /// How this backend's entries count blocks.
     var convention: NLBConvention { get }
+    /// Who the queue is, for log metadata and metric dimensions.
+    var labels: QueueLabels { get }
 
     /// Track Send start: every change from now on is logged.
     func startLogging() throws(MigrationError)

@@ -39,6 +39,8 @@ public final class Migrator: @unchecked Sendable {
     /// Set while applying records; thrown at the next step or I/O batch.
     private var failure: MigrationError?
     private var progress: (MigrationProgress) -> Void = { _ in }
+    /// Logs and metrics (MigrationTelemetry.swift).
+    private let telemetry: MigrationTelemetry
     private var lastProgress: UInt64 = 0
     private var ran = false
     /// Set by `cancel()` from any thread; read by the migrating thread.
@@ -104,6 +106,7 @@ public final class Migrator: @unchecked Sendable {
         }
         self.controller = controller
         self.configuration = configuration
+        telemetry = MigrationTelemetry(configuration: configuration, labels: controller.labels)
         self.lbaSize = lbaSize
         self.capacity = capacity
         map = DirtyExtentMap(capacity: capacity, granularity: UInt64(granularity / lbaSize))
@@ -134,6 +137,7 @@ public final class Migrator: @unchecked Sendable {
             try checkCancelled()
             let suspendStart = MonotonicClock.nanoseconds()
             reader.suspendRequested = true
+            telemetry.suspending()
             try controller.suspend()
             try confirmSuspended("before the final copy")
             try finalCopy()
@@ -143,9 +147,12 @@ public final class Migrator: @unchecked Sendable {
             // A destination that differs is no migration: the source resumes.
             if configuration.verify { try verify() }
         } catch {
-            throw undo(error)
+            let failure = undo(error)
+            telemetry.failed(failure)
+            throw failure
         }
         report.totalNanoseconds = MonotonicClock.nanoseconds() - start
+        telemetry.finished(report)
         return report
     }
 
@@ -256,7 +263,7 @@ public final class Migrator: @unchecked Sendable {
 
     private func verify() throws(MigrationError) {
         let bytes = capacity * UInt64(lbaSize)
-        progress(MigrationProgress(phase: .verifying, copiedBytes: 0, phaseBytes: bytes, dirtyBacklogBytes: 0))
+        publish(MigrationProgress(phase: .verifying, copiedBytes: 0, phaseBytes: bytes, dirtyBacklogBytes: 0))
         let verifier = Verifier(chunkBytes: configuration.copier.chunkBytes)
         let source = try verifier.checksums(copier.source, byteCount: bytes) { self.cancellation }
         let destination = try verifier.checksums(copier.destination, byteCount: bytes) { self.cancellation }
@@ -285,8 +292,14 @@ public final class Migrator: @unchecked Sendable {
         let now = MonotonicClock.nanoseconds()
         guard force || now - lastProgress >= configuration.progressIntervalNanoseconds else { return }
         lastProgress = now
-        progress(MigrationProgress(phase: phase, copiedBytes: copied, phaseBytes: total,
-                                   dirtyBacklogBytes: map.dirtyBlocks * UInt64(lbaSize)))
+        publish(MigrationProgress(phase: phase, copiedBytes: copied, phaseBytes: total,
+                                  dirtyBacklogBytes: map.dirtyBlocks * UInt64(lbaSize)))
+    }
+
+    /// To the caller's progress callback and to the logs and metrics.
+    private func publish(_ progress: MigrationProgress) {
+        telemetry.progress(progress)
+        self.progress(progress)
     }
 
     /// A round's work. After an overflow, changes are lost from the ESA 7

@@ -13,4 +13,9 @@ struct CDQCtl: ParsableCommand {
             Watch.self, Cleanup.self,
         ]
     )
+
+    static func main() {
+        CommandLogging.bootstrap()
+        main(nil)
+    }
 }

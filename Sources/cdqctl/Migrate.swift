@@ -52,6 +52,7 @@ struct Migrate: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.") var json = false
     @Option(help: SimulatedRefusal.help) var simulatedRefusal: SimulatedRefusal?
     @Option(help: .hidden) var simulateFault: SimulatedFault?
+    @OptionGroup var observability: ObservabilityOptions
 
     func validate() throws {
         if simulate && device != nil { throw ValidationError("give a device or --simulate, not both") }
@@ -80,6 +81,8 @@ struct Migrate: ParsableCommand {
         // its queue, instead of killing the process with the queue pinned.
         let signals = StopSignals()
         try runReportingErrors(json: json) {
+            let export = try observability.start(verb: "migrate")
+            defer { export?.shutdown() }
             let cancel = try CancelOnSignal(signals, verb: "migrate")
             defer { cancel.finish() }
             let summary = try device.map { try migrateDevice($0, cancel) } ?? migrateSimulated(cancel)

@@ -33,6 +33,7 @@ struct Watch: ParsableCommand {
     @Option(help: "With --simulate: writes per second, over all writers.") var writeRate: Double = 1000
     @Option(help: SimulatedRefusal.help) var simulatedRefusal: SimulatedRefusal?
     @Option(help: .hidden) var simulateFault: SimulatedFault?
+    @OptionGroup var observability: ObservabilityOptions
 
     func validate() throws {
         guard simulate != (device != nil) else { throw ValidationError("give a controller device, or --simulate, not both") }
@@ -55,7 +56,11 @@ struct Watch: ParsableCommand {
         // Before any thread starts, so every thread inherits the blocked mask.
         var signals = StopSignals()
         try runReportingErrors(json: json) {
-            let engine = try Engine()
+            let export = try observability.start(verb: "watch")
+            defer { export?.shutdown() }
+            var configuration = EngineConfiguration()
+            configuration.telemetryIntervalNanoseconds = UInt64(interval * 1e9)
+            let engine = try Engine(configuration)
             defer { engine.shutdown() }
             let target = try simulate
                 ? WatchTarget.simulated(cntlid: cntlid, writers: writers, writeRate: writeRate, refusal: simulatedRefusal)

@@ -77,6 +77,8 @@ static void null_handles_and_pointers(void) {
     EXPECT(cdq_engine_create(NULL, NULL), -EINVAL);
     EXPECT(cdq_engine_destroy(NULL), -EINVAL);
     EXPECT(cdq_engine_stats_get(NULL, &engine_stats), -EINVAL);
+    cdq_engine_statistics engine_statistics = { .size = sizeof engine_statistics };
+    EXPECT(cdq_engine_statistics_get(NULL, &engine_statistics), -EINVAL);
     EXPECT(cdq_consumer_create(16, NULL), -EINVAL);
     EXPECT(cdq_consumer_destroy(NULL), -EINVAL);
     EXPECT(cdq_consumer_peek(NULL, 64, &records), -EINVAL);
@@ -152,8 +154,20 @@ static void engine_configuration(void) {
     TRUE(bigger.future == 0);
     TRUE(bigger.known.queues == 0);
 
+    /* The versioned statistics: the same rules, and the version filled in. */
+    cdq_engine_statistics statistics = { .size = 4 };
+    EXPECT(cdq_engine_statistics_get(engine, NULL), -EINVAL);
+    EXPECT(cdq_engine_statistics_get(engine, &statistics), -EINVAL);
+    struct { cdq_engine_statistics known; uint64_t future[2]; } later;
+    memset(&later, 0xAB, sizeof later);
+    later.known.size = sizeof later;
+    EXPECT(cdq_engine_statistics_get(engine, &later.known), 0);
+    TRUE(later.known.size == sizeof(cdq_engine_statistics) && later.known.version == CDQ_ENGINE_STATISTICS_VERSION);
+    TRUE(later.future[0] == 0 && later.future[1] == 0 && later.known.queues == 0 && later.known.problems == 0);
+
     EXPECT(cdq_engine_destroy(engine), 0);
     EXPECT(cdq_engine_destroy(engine), -EBADF); /* double destroy */
+    EXPECT(cdq_engine_statistics_get(engine, &later.known), -EBADF);
     EXPECT(cdq_engine_stats_get(engine, &bigger.known), -EBADF);
     EXPECT(cdq_engine_create(NULL, &engine), 0); /* NULL config: defaults */
     EXPECT(cdq_engine_destroy(engine), 0);
@@ -407,6 +421,12 @@ static void untrusted_entries(void) {
     TRUE(problems.problems == 3 && problems.queue_losses == 0);
     TRUE(problems.by_kind[CDQ_PROBLEM_RESERVED_ESA] == 1 && problems.by_kind[CDQ_PROBLEM_NAMESPACE_OUT_OF_SCOPE] == 1
          && problems.by_kind[CDQ_PROBLEM_RANGE_PAST_CAPACITY] == 1 && problems.by_kind[CDQ_PROBLEM_TAIL_JUMP] == 0);
+    /* The engine's statistics sum the same counts over its queues. */
+    cdq_engine_statistics statistics = { .size = sizeof statistics };
+    EXPECT(cdq_engine_statistics_get(engine, &statistics), 0);
+    TRUE(statistics.queues == 1 && statistics.problems == 3 && statistics.queue_losses == 0);
+    TRUE(statistics.problems_by_kind[CDQ_PROBLEM_RESERVED_ESA] == 1
+         && statistics.problems_by_kind[CDQ_PROBLEM_RANGE_PAST_CAPACITY] == 1 && statistics.totals.entries >= 3);
 
     /* The controller forgets the queue: one queue-lost record. */
     EXPECT(cdq_simulator_delete_queue(simulator, 2), -ENODEV);
@@ -416,6 +436,8 @@ static void untrusted_entries(void) {
     TRUE(record.kind == CDQ_RECORD_QUEUE_LOST && record.detail == CDQ_LOSS_UNKNOWN_TO_CONTROLLER);
     EXPECT(cdq_queue_problem_stats_get(queue, &problems), 0);
     TRUE(problems.queue_losses == 1);
+    EXPECT(cdq_engine_statistics_get(engine, &statistics), 0);
+    TRUE(statistics.queue_losses == 1);
     EXPECT(cdq_simulator_post_entry(simulator, 1, entry), -EAGAIN);
     /* Detaching a lost queue: the delete cannot succeed; the handle is detached anyway. */
     TRUE(cdq_queue_detach(queue) < 0);
