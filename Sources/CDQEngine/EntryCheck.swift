@@ -37,6 +37,19 @@ public struct EntryCheck: Sendable {
     /// ESA bits (3:1) and LBACIR bits (7:6) of the attributes byte.
     @usableFromInline static let statusAndChangeBits: UInt8 = 0b1100_1110
 
+    /// The usual entry's scope, for a caller that checks range change
+    /// records (ESA 0, LBACIR 0) inline: such an entry is accepted as it is
+    /// when its NSID is `nsid` and it ends inside `capacity` blocks
+    /// (slba < capacity and nlb < capacity - slba, which also rules out a
+    /// wrap past 2^64). `capacity` is 0 when no inline rule applies (no
+    /// scope, or another NLB convention), so nothing is accepted inline and
+    /// every entry goes to `problem(_:)`, which has every rule. Plain
+    /// values, so a drain loop keeps them in registers.
+    @inlinable
+    public var usualRange: (nsid: UInt32, capacity: UInt64) {
+        (firstNSID, fastPath ? firstCapacity : 0)
+    }
+
     /// The problem with `entry`, or nil when it can be applied as it is.
     @inlinable
     public func problem(_ entry: MigrationQueueEntry) -> RecordProblem? {

@@ -40,25 +40,24 @@ public enum PhaseTagDrain {
         var outcome = Outcome()
         var index = readIndex
         var phase = expectedPhase
+        let (usualNSID, usualCapacity) = check.usualRange
         while outcome.count < region.count {
             let entry = memory + Int(index) * MigrationQueueEntry.size
             let attributes = cdq_load_acquire_u8((entry + MigrationQueueEntry.attributesOffset).assumingMemoryBound(to: UInt8.self))
             var kind = CDQRecord.Kind.entry
             var detail: UInt8 = 0
             let raw: (UInt64, UInt64, UInt64, UInt64)
-            if (attributes & 1 == 1) == phase {
+            if attributes & usualMask == (phase ? 1 : 0) {
+                // New, and a range change record (ESA 0, LBACIR 0): the
+                // usual entry, one compare for phase and kind together.
                 raw = entry.loadUnaligned(as: (UInt64, UInt64, UInt64, UInt64).self)
-                // ESA (bits 3:1): 0 for a change record, the usual entry.
-                let entryStatus = attributes >> 1 & 0b111
-                if entryStatus != 0 && EntryStatusAttribute(rawValue: entryStatus).isLast { outcome.lastEntries += 1 }
-                if let problem = check.problem(MigrationQueueEntry(raw: raw, attributes: attributes)) {
-                    kind = .problem
-                    detail = problem.rawValue
-                    outcome.problems += 1
-                } else if entryStatus == EntryStatusAttribute.lastQueueFull.rawValue {
-                    kind = .overflow
-                    outcome.overflows += 1
+                let slba = raw.1
+                if UInt32(truncatingIfNeeded: raw.0) != usualNSID || slba >= usualCapacity || raw.0 >> 32 >= usualCapacity &- slba {
+                    (kind, detail) = classify(raw, attributes, check, &outcome)
                 }
+            } else if (attributes & 1 == 1) == phase {
+                raw = entry.loadUnaligned(as: (UInt64, UInt64, UInt64, UInt64).self)
+                (kind, detail) = classify(raw, attributes, check, &outcome)
             } else if tailSkipped(memory, entryCount: entryCount, after: index, phase: phase) {
                 // Mark the hole read with this lap's phase, as a post would
                 // have: left old, it would read as new on the next lap.
@@ -82,6 +81,30 @@ public enum PhaseTagDrain {
         readIndex = index
         expectedPhase = phase
         return outcome
+    }
+
+    /// The phase tag, ESA and LBACIR bits of the attributes byte: equal to
+    /// the expected phase alone for a new range change record.
+    static let usualMask: UInt8 = 0b1100_1111
+
+    /// Every entry but the usual one, out of line so that the per-entry
+    /// loop stays small: markers (LAST counted), ESA 7 (`.overflow`), and
+    /// whatever `check` finds wrong (`.problem`, with its detail).
+    @inline(never)
+    static func classify(
+        _ raw: (UInt64, UInt64, UInt64, UInt64), _ attributes: UInt8, _ check: EntryCheck, _ outcome: inout Outcome
+    ) -> (CDQRecord.Kind, UInt8) {
+        let entryStatus = attributes >> 1 & 0b111
+        if entryStatus != 0 && EntryStatusAttribute(rawValue: entryStatus).isLast { outcome.lastEntries += 1 }
+        if let problem = check.problem(MigrationQueueEntry(raw: raw, attributes: attributes)) {
+            outcome.problems += 1
+            return (.problem, problem.rawValue)
+        }
+        if entryStatus == EntryStatusAttribute.lastQueueFull.rawValue {
+            outcome.overflows += 1
+            return (.overflow, 0)
+        }
+        return (.entry, 0)
     }
 
     /// How far a scan that stops looks ahead for a tail that jumped.
