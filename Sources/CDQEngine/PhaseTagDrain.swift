@@ -19,12 +19,19 @@ public enum PhaseTagDrain {
         public var lastEntries = 0
         /// `.problem` records among them.
         public var problems = 0
+
+        /// Counts a record `classify` gave `kind` (LAST by the entry's ESA).
+        mutating func count(_ kind: CDQRecord.Kind, _ attributes: UInt8) {
+            let entryStatus = attributes >> 1 & 0b111
+            if entryStatus != 0 && EntryStatusAttribute(rawValue: entryStatus).isLast { lastEntries += 1 }
+            if kind == .problem { problems += 1 } else if kind == .overflow { overflows += 1 }
+        }
     }
 
     /// Copies new entries of the queue at `memory` (`entryCount` entries of
-    /// 32 bytes; written only to mark a skipped slot, see `tailSkipped`) into `region`, starting at `readIndex`, and stops at the
-    /// first entry whose phase is not `expectedPhase` or when `region` is
-    /// full. Advances `readIndex` and flips `expectedPhase` on a wrap.
+    /// 32 bytes; written only to mark a skipped slot, see `tailSkipped`)
+    /// into `region`, starting at `readIndex`, and stops at the first entry
+    /// whose phase is not `expectedPhase` or when `region` is full. Advances `readIndex` and flips `expectedPhase` on a wrap.
     /// Every entry `check` finds a problem with becomes a `.problem` record
     /// carrying the raw entry and the problem: nothing is dropped.
     ///
@@ -53,11 +60,13 @@ public enum PhaseTagDrain {
                 raw = entry.loadUnaligned(as: (UInt64, UInt64, UInt64, UInt64).self)
                 let slba = raw.1
                 if UInt32(truncatingIfNeeded: raw.0) != usualNSID || slba >= usualCapacity || raw.0 >> 32 >= usualCapacity &- slba {
-                    (kind, detail) = classify(raw, attributes, check, &outcome)
+                    (kind, detail) = classify(raw, attributes, check)
+                    outcome.count(kind, attributes)
                 }
             } else if (attributes & 1 == 1) == phase {
                 raw = entry.loadUnaligned(as: (UInt64, UInt64, UInt64, UInt64).self)
-                (kind, detail) = classify(raw, attributes, check, &outcome)
+                (kind, detail) = classify(raw, attributes, check)
+                outcome.count(kind, attributes)
             } else if tailSkipped(memory, entryCount: entryCount, after: index, phase: phase) {
                 // Mark the hole read with this lap's phase, as a post would
                 // have: left old, it would read as new on the next lap.
@@ -88,23 +97,13 @@ public enum PhaseTagDrain {
     static let usualMask: UInt8 = 0b1100_1111
 
     /// Every entry but the usual one, out of line so that the per-entry
-    /// loop stays small: markers (LAST counted), ESA 7 (`.overflow`), and
-    /// whatever `check` finds wrong (`.problem`, with its detail).
+    /// loop stays small (and its counters stay in registers): markers,
+    /// ESA 7 (`.overflow`), and whatever `check` finds wrong (`.problem`,
+    /// with its detail).
     @inline(never)
-    static func classify(
-        _ raw: (UInt64, UInt64, UInt64, UInt64), _ attributes: UInt8, _ check: EntryCheck, _ outcome: inout Outcome
-    ) -> (CDQRecord.Kind, UInt8) {
-        let entryStatus = attributes >> 1 & 0b111
-        if entryStatus != 0 && EntryStatusAttribute(rawValue: entryStatus).isLast { outcome.lastEntries += 1 }
-        if let problem = check.problem(MigrationQueueEntry(raw: raw, attributes: attributes)) {
-            outcome.problems += 1
-            return (.problem, problem.rawValue)
-        }
-        if entryStatus == EntryStatusAttribute.lastQueueFull.rawValue {
-            outcome.overflows += 1
-            return (.overflow, 0)
-        }
-        return (.entry, 0)
+    static func classify(_ raw: (UInt64, UInt64, UInt64, UInt64), _ attributes: UInt8, _ check: EntryCheck) -> (CDQRecord.Kind, UInt8) {
+        if let problem = check.problem(MigrationQueueEntry(raw: raw, attributes: attributes)) { return (.problem, problem.rawValue) }
+        return attributes >> 1 & 0b111 == EntryStatusAttribute.lastQueueFull.rawValue ? (.overflow, 0) : (.entry, 0)
     }
 
     /// How far a scan that stops looks ahead for a tail that jumped.
