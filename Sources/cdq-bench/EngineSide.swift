@@ -6,12 +6,13 @@ import Histogram
 
 /// The engine consuming the rig's queues: one loop thread, one consumer
 /// thread that books every record. Queues are attached exactly as an
-/// embedder would (`SimulatedQueue`: Create CDQ, register, Track Send start).
+/// embedder would (`AttachedQueue` over `SimulatedQueueBackend`: Create CDQ, register,
+/// Track Send start).
 final class EngineSide: ConsumerSide {
     let engine: Engine
     let transport: SimulatorTransport
     let consumer: Consumer
-    private var queues: [SimulatedQueue] = []
+    private var queues: [AttachedQueue] = []
     private let book: SequenceBook
     private let stopping = ManagedAtomic<Bool>(false)
     private var consuming: OSThread?
@@ -26,9 +27,10 @@ final class EngineSide: ConsumerSide {
         consumer = try Consumer(capacity: 16_384)
         book = SequenceBook(queues: count, probe: probe)
         var bookIndex = Array(repeating: 0, count: count)
+        let backend = SimulatedQueueBackend(subsystem: rig.subsystem, transport: transport)
         for controller in rig.subsystem.controllers {
-            let queue = try SimulatedQueue(engine: engine, control: rig.control, transport: transport, consumer: consumer,
-                                           cntlid: controller.cntlid, entries: entries)
+            let queue = try AttachedQueue(engine: engine, backend: backend, consumer: consumer,
+                                          cntlid: controller.cntlid, entries: entries)
             bookIndex[Int(queue.handle.index)] = queues.count
             queues.append(queue)
         }
@@ -64,14 +66,14 @@ final class EngineSide: ConsumerSide {
     var lastsSeen: Int { book.lasts.load(ordering: .relaxed) }
 
     func stopLogging() {
-        for queue in queues { _ = queue.stopLogging() }
+        for queue in queues { try? queue.stopLogging() }
     }
 
     func finish(written: [UInt64]) -> SideBooks {
         stopping.store(true, ordering: .releasing)
         consuming?.join()
         consuming = nil
-        queues.forEach { $0.detach() }
+        queues.forEach { try? $0.detach() }
         queues = []
         engine.shutdown()
         let settled = book.settle(written: written)
