@@ -43,7 +43,7 @@ import Testing
     @Test func afterDUDMQABackendWithoutAForgetPathDeletesAndKeepsTheMemoryWhenThatFails() throws {
         let fixture = try EngineFixture(controllers: 1)
         let consumer = try Consumer()
-        let queue = try AttachedQueue(engine: fixture.engine, backend: DeletesOnly(fixture.backend), consumer: consumer,
+        let queue = try AttachedQueue(engine: fixture.engine, backend: ForwardsToSimulator(fixture.backend), consumer: consumer,
                                       cntlid: 1, entries: 64)
         #expect(throws: QueueLifecycleError.self) { try queue.suspendAndDetach(deleteUserDataMigrationQueue: true) }
         #expect(!queue.deleted, "the delete found no queue: the memory stays mapped")
@@ -78,18 +78,4 @@ import Testing
         #expect(statuses.first == .first)
         #expect(lbas == (0..<10).map(UInt64.init))
     }
-}
-
-/// The simulated backend without its own `queueDeletedByController`: the
-/// protocol's default, as the kernel backend has it.
-final class DeletesOnly: QueueBackend {
-    let inner: SimulatedQueueBackend
-    init(_ inner: SimulatedQueueBackend) { self.inner = inner }
-    var name: String { inner.name }
-    var transport: any AdminTransport { inner.transport }
-    func memoryPolicy(entries: UInt32) -> QueueMemory.Policy { inner.memoryPolicy(entries: entries) }
-    func createQueue(memory: QueueMemory, cntlid: UInt16, eventFD: EventFD) throws(QueueLifecycleError) -> UInt16 {
-        try inner.createQueue(memory: memory, cntlid: cntlid, eventFD: eventFD)
-    }
-    func deleteQueue(_ cdqid: UInt16) throws(QueueLifecycleError) { try inner.deleteQueue(cdqid) }
 }
