@@ -14,6 +14,7 @@ final class EngineSide: ConsumerSide {
     let consumer: Consumer
     private var queues: [AttachedQueue] = []
     private let book: SequenceBook
+    private let control: AdminChannel
     private let stopping = ManagedAtomic<Bool>(false)
     private var consuming: OSThread?
     private(set) var consumerThreads: [Int32] = []
@@ -23,6 +24,7 @@ final class EngineSide: ConsumerSide {
         let configuration = EngineConfiguration(maximumQueues: count)
         let (engine, loopThreads) = try ThreadClock.spawned { try Engine(configuration) }
         self.engine = engine
+        control = rig.control
         transport = SimulatorTransport(channel: try rig.runner.openChannel(depth: max(64, count)))
         consumer = try Consumer(capacity: 16_384)
         book = SequenceBook(queues: count, probe: probe)
@@ -65,8 +67,11 @@ final class EngineSide: ConsumerSide {
 
     var lastsSeen: Int { book.lasts.load(ordering: .relaxed) }
 
+    /// Track Send stop on the rig's setup channel, as the baseline sends
+    /// it: the stops fall inside the measured window, and through the
+    /// engine's admin path they would be charged to the engine alone.
     func stopLogging() {
-        for queue in queues { try? queue.stopLogging() }
+        for queue in queues { _ = control.execute(AdminRequest(.trackSend(cdqid: queue.cdqid, logging: .stop))) }
     }
 
     func finish(written: [UInt64]) -> SideBooks {
