@@ -25,6 +25,9 @@ public final class AttachedQueue {
     /// The controller confirmed the delete (false while attached, and after
     /// a failed delete, when the memory is kept: see `detach()`).
     public private(set) var deleted = false
+    /// The controller answered a Migration Send suspend with DUDMQ set: it
+    /// deleted the queue itself, so `detach()` must not delete it again.
+    private var deletedByController = false
 
     /// Steps after which a test may inject a failure.
     enum Step: String { case memory, eventFD, create, register, trackSend }
@@ -105,14 +108,23 @@ public final class AttachedQueue {
         try admin("Track Send stop", .trackSend(cdqid: cdqid, logging: .stop))
     }
 
-    /// Migration Send suspend (DUDMQ clear) without waiting: the controller
-    /// stops executing writes and posts the LAST (suspended) entry, which
-    /// the caller reads from its consumer before `detach()`. For callers
-    /// that are themselves the consumer (a migrator); others use
+    /// Migration Send suspend without waiting: the controller stops
+    /// executing writes and posts the LAST (suspended) entry, which the
+    /// caller reads from its consumer before `detach()`. For callers that
+    /// are themselves the consumer (a migrator); others use
     /// `suspendAndDetach()`.
-    public func suspend() throws(QueueLifecycleError) {
+    ///
+    /// With `deleteUserDataMigrationQueue` (DUDMQ) the controller deletes
+    /// the queue itself once the LAST entry is posted; `detach()` then only
+    /// tells the backend (`QueueBackend.queueDeletedByController`). Without
+    /// it, `detach()` deletes the queue by the path that created it.
+    public func suspend(deleteUserDataMigrationQueue: Bool = false) throws(QueueLifecycleError) {
         try admin("Migration Send suspend",
-                  .migrationSendSuspend(cntlid: cntlid, suspendType: .suspend, deleteUserDataMigrationQueue: false))
+                  .migrationSendSuspend(cntlid: cntlid, suspendType: .suspend,
+                                        deleteUserDataMigrationQueue: deleteUserDataMigrationQueue))
+        // Only a suspend the controller accepted deleted anything: a
+        // refused one leaves the queue for `detach()` to delete.
+        if deleteUserDataMigrationQueue { deletedByController = true }
     }
 
     /// Migration Send resume: the controller executes writes again.
@@ -133,7 +145,9 @@ public final class AttachedQueue {
         guard attached else { return }
         attached = false
         _ = try? engine.unregister(handle)
-        do { try backend.deleteQueue(cdqid) } catch {
+        do {
+            if deletedByController { try backend.queueDeletedByController(cdqid) } else { try backend.deleteQueue(cdqid) }
+        } catch {
             memory.quarantine()
             throw error
         }
@@ -161,11 +175,17 @@ extension AttachedQueue {
     }
 
     /// The suspend flow (§3): Migration Send suspend, wait for the LAST
-    /// (controller suspended) entry, then delete the queue. DUDMQ is not
+    /// (controller suspended) entry, then detach. By default DUDMQ is not
     /// set, so the queue is deleted by the same path that created it (for
     /// the kernel, that path also unpins the memory; protocol-choices.md).
-    public func suspendAndDetach(timeoutNanoseconds: UInt64 = 5_000_000_000) throws(QueueLifecycleError) {
-        try finish("Migration Send suspend", timeoutNanoseconds) { () throws(QueueLifecycleError) in try suspend() }
+    /// With `deleteUserDataMigrationQueue` the controller deletes it; a
+    /// refused suspend deleted nothing, so the queue is then deleted here
+    /// before its memory is given back.
+    public func suspendAndDetach(deleteUserDataMigrationQueue: Bool = false,
+                                 timeoutNanoseconds: UInt64 = 5_000_000_000) throws(QueueLifecycleError) {
+        try finish("Migration Send suspend", timeoutNanoseconds) { () throws(QueueLifecycleError) in
+            try suspend(deleteUserDataMigrationQueue: deleteUserDataMigrationQueue)
+        }
     }
 
     private func finish(_ step: String, _ timeout: UInt64, _ action: () throws(QueueLifecycleError) -> Void) throws(QueueLifecycleError) {

@@ -20,6 +20,18 @@ public protocol QueueBackend: AnyObject {
     func createQueue(memory: QueueMemory, cntlid: UInt16, eventFD: EventFD) throws(QueueLifecycleError) -> UInt16
     /// Deletes a CDQ this backend created; refuses any other id.
     func deleteQueue(_ cdqid: UInt16) throws(QueueLifecycleError)
+    /// The controller deleted a CDQ this backend created by itself (it
+    /// accepted Migration Send suspend with DUDMQ): release what the host
+    /// still holds for it. The default deletes it by `deleteQueue`, the
+    /// only path that unpins memory on the kernel; when that fails the
+    /// caller keeps the memory (the memory rule).
+    func queueDeletedByController(_ cdqid: UInt16) throws(QueueLifecycleError)
+}
+
+extension QueueBackend {
+    public func queueDeletedByController(_ cdqid: UInt16) throws(QueueLifecycleError) {
+        try deleteQueue(cdqid)
+    }
 }
 
 /// The CDQIDs a backend created and has not deleted yet. A backend deletes
@@ -38,6 +50,12 @@ public final class CreatedQueueIDs: @unchecked Sendable {
     /// `cdqid` was created.
     public func record(_ cdqid: UInt16) {
         ids.withLock { _ = $0.insert(cdqid) }
+    }
+
+    /// Forgets a recorded id the controller deleted by itself; refuses any
+    /// other id.
+    public func forget(_ cdqid: UInt16) throws(QueueLifecycleError) {
+        guard ids.withLock({ $0.remove(cdqid) != nil }) else { throw .unknownQueue(cdqid) }
     }
 
     /// Runs `delete` for a recorded id and forgets the id once it

@@ -55,4 +55,10 @@ public final class SimulatedQueueBackend: QueueBackend, @unchecked Sendable {
             }
         }
     }
+
+    /// The simulated controller pins nothing: a queue it deleted itself
+    /// (DUDMQ) is only forgotten, and its memory may be given back.
+    public func queueDeletedByController(_ cdqid: UInt16) throws(QueueLifecycleError) {
+        try created.forget(cdqid)
+    }
 }

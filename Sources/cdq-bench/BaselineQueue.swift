@@ -2,7 +2,7 @@ import CDQNVMe
 import CDQSimulator
 import CDQUring
 
-/// A queue set up for the baseline exactly as `SimulatedQueue` sets one up
+/// A queue set up for the baseline exactly as `AttachedQueue` sets one up
 /// for the engine: zeroed page-aligned memory, an eventfd, Create CDQ,
 /// Track Send start. Nothing is registered anywhere: a baseline thread
 /// reads the memory itself.

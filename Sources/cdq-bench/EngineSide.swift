@@ -6,13 +6,15 @@ import Histogram
 
 /// The engine consuming the rig's queues: one loop thread, one consumer
 /// thread that books every record. Queues are attached exactly as an
-/// embedder would (`SimulatedQueue`: Create CDQ, register, Track Send start).
+/// embedder would (`AttachedQueue` over `SimulatedQueueBackend`: Create CDQ, register,
+/// Track Send start).
 final class EngineSide: ConsumerSide {
     let engine: Engine
     let transport: SimulatorTransport
     let consumer: Consumer
-    private var queues: [SimulatedQueue] = []
+    private var queues: [AttachedQueue] = []
     private let book: SequenceBook
+    private let control: AdminChannel
     private let stopping = ManagedAtomic<Bool>(false)
     private var consuming: OSThread?
     private(set) var consumerThreads: [Int32] = []
@@ -22,13 +24,15 @@ final class EngineSide: ConsumerSide {
         let configuration = EngineConfiguration(maximumQueues: count)
         let (engine, loopThreads) = try ThreadClock.spawned { try Engine(configuration) }
         self.engine = engine
+        control = rig.control
         transport = SimulatorTransport(channel: try rig.runner.openChannel(depth: max(64, count)))
         consumer = try Consumer(capacity: 16_384)
         book = SequenceBook(queues: count, probe: probe)
         var bookIndex = Array(repeating: 0, count: count)
+        let backend = SimulatedQueueBackend(subsystem: rig.subsystem, transport: transport)
         for controller in rig.subsystem.controllers {
-            let queue = try SimulatedQueue(engine: engine, control: rig.control, transport: transport, consumer: consumer,
-                                           cntlid: controller.cntlid, entries: entries)
+            let queue = try AttachedQueue(engine: engine, backend: backend, consumer: consumer,
+                                          cntlid: controller.cntlid, entries: entries)
             bookIndex[Int(queue.handle.index)] = queues.count
             queues.append(queue)
         }
@@ -63,15 +67,18 @@ final class EngineSide: ConsumerSide {
 
     var lastsSeen: Int { book.lasts.load(ordering: .relaxed) }
 
+    /// Track Send stop on the rig's setup channel, as the baseline sends
+    /// it: the stops fall inside the measured window, and through the
+    /// engine's admin path they would be charged to the engine alone.
     func stopLogging() {
-        for queue in queues { _ = queue.stopLogging() }
+        for queue in queues { _ = control.execute(AdminRequest(.trackSend(cdqid: queue.cdqid, logging: .stop))) }
     }
 
     func finish(written: [UInt64]) -> SideBooks {
         stopping.store(true, ordering: .releasing)
         consuming?.join()
         consuming = nil
-        queues.forEach { $0.detach() }
+        queues.forEach { try? $0.detach() }
         queues = []
         engine.shutdown()
         let settled = book.settle(written: written)

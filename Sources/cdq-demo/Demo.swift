@@ -24,12 +24,12 @@ struct Demo {
         let engine = try Engine(EngineConfiguration(maximumQueues: options.controllers))
         defer { engine.shutdown() }
         let transport = SimulatorTransport(channel: try runner.openChannel(depth: max(64, options.controllers)))
-        let control = try runner.openChannel(depth: 4)
+        let backend = SimulatedQueueBackend(subsystem: subsystem, transport: transport)
         let consumer = try Consumer(capacity: 16_384)
-        var queues: [SimulatedQueue] = []
+        var queues: [AttachedQueue] = []
         for cntlid in 1...options.controllers {
-            queues.append(try SimulatedQueue(engine: engine, control: control, transport: transport, consumer: consumer,
-                                             cntlid: UInt16(cntlid), entries: options.entries))
+            queues.append(try AttachedQueue(engine: engine, backend: backend, consumer: consumer,
+                                            cntlid: UInt16(cntlid), entries: options.entries))
         }
         let tally = Tally(queues: options.controllers)
         let consuming = try OSThread(name: "consumer") { tally.consume(consumer) }
@@ -43,12 +43,12 @@ struct Demo {
         }
         let produced = writers.map { $0.stop().operations }
         // Stop logging: each queue's last entry is LAST (logging stopped).
-        for queue in queues { _ = queue.stopLogging() }
+        for queue in queues { try? queue.stopLogging() }
         tally.waitForLast(count: options.controllers, timeoutNanoseconds: 5_000_000_000)
         let elapsed = MonotonicClock.nanoseconds() - start
         tally.stop()
         consuming.join()
-        queues.forEach { $0.detach() }
+        queues.forEach { try? $0.detach() }
         print("")
         return DemoSummary(produced: produced, tally: tally, queues: queues, elapsedNanoseconds: elapsed,
                            statistics: engine.statistics, latency: engine.wakeupLatency)

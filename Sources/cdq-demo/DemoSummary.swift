@@ -16,7 +16,7 @@ struct DemoSummary {
     let statistics: EngineStatistics
     let latency: WakeupLatency
 
-    init(produced: [UInt64], tally: Tally, queues: [SimulatedQueue], elapsedNanoseconds: UInt64,
+    init(produced: [UInt64], tally: Tally, queues: [AttachedQueue], elapsedNanoseconds: UInt64,
          statistics: EngineStatistics, latency: WakeupLatency) {
         var lost: UInt64 = 0, duplicated: UInt64 = 0, delivered: UInt64 = 0
         for (index, queue) in queues.enumerated() {

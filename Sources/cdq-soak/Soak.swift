@@ -26,14 +26,13 @@ final class Soak: @unchecked Sendable {
     let overflows = ManagedAtomic<Int>(0)
     let churned = ManagedAtomic<Int>(0)
     /// Handed to the churn thread before it starts, and owned by it after.
-    private var churnQueues: [SimulatedQueue?] = []
+    private var churnQueues: [AttachedQueue?] = []
     private var lifecycle: Lifecycle?
 
     /// What attaching a queue needs.
     struct Lifecycle {
         var engine: Engine
-        var control: AdminChannel
-        var transport: SimulatorTransport
+        var backend: SimulatedQueueBackend
         var consumer: Consumer
     }
     let entries: UInt32 = 64
@@ -52,15 +51,15 @@ final class Soak: @unchecked Sendable {
         let engine = try Engine(EngineConfiguration(maximumQueues: queueCount))
         defer { engine.shutdown() }
         let transport = SimulatorTransport(channel: try runner.openChannel(depth: 256))
-        let control = try runner.openChannel(depth: 4)
+        let backend = SimulatedQueueBackend(subsystem: subsystem, transport: transport)
         let consumer = try Consumer(capacity: 65_536)
-        var queues: [SimulatedQueue?] = []
+        var queues: [AttachedQueue?] = []
         for cntlid in 1...queueCount {
-            queues.append(try SimulatedQueue(engine: engine, control: control, transport: transport, consumer: consumer,
-                                             cntlid: UInt16(cntlid), entries: entries))
+            queues.append(try AttachedQueue(engine: engine, backend: backend, consumer: consumer,
+                                            cntlid: UInt16(cntlid), entries: entries))
         }
         churnQueues = queues
-        lifecycle = Lifecycle(engine: engine, control: control, transport: transport, consumer: consumer)
+        lifecycle = Lifecycle(engine: engine, backend: backend, consumer: consumer)
         let consuming = try OSThread(name: "soak consumer") { self.consume(consumer) }
         let writers = try (0..<2).map { index in try OSThread(name: "soak writer") { self.write(seed: UInt64(index + 1)) } }
         let churning = try OSThread(name: "soak churn") { self.churn() }
@@ -151,15 +150,15 @@ final class Soak: @unchecked Sendable {
         while !stopping.load(ordering: .relaxed) {
             for _ in 0..<16 {
                 let index = Int(random.next(below: UInt64(queues.count)))
-                queues[index]?.detach()
-                queues[index] = try? SimulatedQueue(
-                    engine: lifecycle.engine, control: lifecycle.control, transport: lifecycle.transport,
+                try? queues[index]?.detach()
+                queues[index] = try? AttachedQueue(
+                    engine: lifecycle.engine, backend: lifecycle.backend,
                     consumer: lifecycle.consumer, cntlid: UInt16(index + 1), entries: entries)
                 churned.wrappingIncrement(ordering: .relaxed)
             }
             MonotonicClock.sleep(nanoseconds: 100_000_000)
         }
         subsystem.faults.maskAfterFirstDelivery(false)
-        for queue in queues { queue?.detach() }
+        for queue in queues { try? queue?.detach() }
     }
 }

@@ -164,20 +164,29 @@ import Glibc
     }
 }
 
-/// The simulated backend, with the controller refusing the command that
-/// follows each Create CDQ (Track Send start).
-final class TrackSendFails: QueueBackend {
+/// The simulated backend passed through, without its own
+/// `queueDeletedByController`: the protocol's default, as the kernel
+/// backend has it. Subclasses change one step.
+class ForwardsToSimulator: QueueBackend {
     let inner: SimulatedQueueBackend
     init(_ inner: SimulatedQueueBackend) { self.inner = inner }
     var name: String { inner.name }
     var transport: any AdminTransport { inner.transport }
     func memoryPolicy(entries: UInt32) -> QueueMemory.Policy { inner.memoryPolicy(entries: entries) }
     func createQueue(memory: QueueMemory, cntlid: UInt16, eventFD: EventFD) throws(QueueLifecycleError) -> UInt16 {
+        try inner.createQueue(memory: memory, cntlid: cntlid, eventFD: eventFD)
+    }
+    func deleteQueue(_ cdqid: UInt16) throws(QueueLifecycleError) { try inner.deleteQueue(cdqid) }
+}
+
+/// The simulated backend, with the controller refusing the command that
+/// follows each Create CDQ (Track Send start).
+final class TrackSendFails: ForwardsToSimulator {
+    override func createQueue(memory: QueueMemory, cntlid: UInt16, eventFD: EventFD) throws(QueueLifecycleError) -> UInt16 {
         let cdqid = try inner.createQueue(memory: memory, cntlid: cntlid, eventFD: eventFD)
         inner.subsystem.faults.failNextAdminCommands(1, with: .invalidFieldInCommand, opcode: AdminOpcode.trackSend.rawValue)
         return cdqid
     }
-    func deleteQueue(_ cdqid: UInt16) throws(QueueLifecycleError) { try inner.deleteQueue(cdqid) }
 }
 
 /// Queue memory: placement, size and the reason given.

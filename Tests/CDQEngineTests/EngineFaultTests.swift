@@ -176,7 +176,7 @@ func waitUntilArmed(_ controller: SimulatedController) -> Bool {
     return false
 }
 
-func controllerHead(_ fixture: EngineFixture, _ queue: SimulatedQueue) -> UInt32 {
+func controllerHead(_ fixture: EngineFixture, _ queue: AttachedQueue) -> UInt32 {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8, alignment: 8)
     defer { buffer.deallocate() }
     _ = fixture.control.execute(AdminRequest(.getControllerDataQueue(cdqid: queue.cdqid), data: buffer))

@@ -12,7 +12,10 @@ final class EngineFixture {
     let engine: Engine
     let transport: SimulatorTransport
     let control: AdminChannel
-    var queues: [SimulatedQueue] = []
+    /// The simulator as a `QueueBackend`: queues attach through the same
+    /// lifecycle (`AttachedQueue`) as on the kernel.
+    let backend: SimulatedQueueBackend
+    var queues: [AttachedQueue] = []
 
     init(controllers: Int, configuration: EngineConfiguration = EngineConfiguration(),
          capacity: UInt64 = 1 << 16, onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)? = nil,
@@ -24,18 +27,19 @@ final class EngineFixture {
         engine = try Engine(configuration, onQueueError: onQueueError, onQueueProblem: onQueueProblem)
         transport = SimulatorTransport(channel: try runner.openChannel(depth: 1024))
         control = try runner.openChannel(depth: 4)
+        backend = SimulatedQueueBackend(subsystem: subsystem, transport: transport)
     }
 
     deinit {
-        queues.forEach { $0.detach() }
+        queues.forEach { try? $0.detach() }
         engine.shutdown()
         runner.stop()
     }
 
     @discardableResult
-    func attach(cntlid: UInt16, entries: UInt32, consumer: Consumer, scope: QueueScope? = nil) throws -> SimulatedQueue {
-        let queue = try SimulatedQueue(engine: engine, control: control, transport: transport, consumer: consumer,
-                                       cntlid: cntlid, entries: entries, scope: scope)
+    func attach(cntlid: UInt16, entries: UInt32, consumer: Consumer, scope: QueueScope? = nil) throws -> AttachedQueue {
+        let queue = try AttachedQueue(engine: engine, backend: backend, consumer: consumer,
+                                      cntlid: cntlid, entries: entries, scope: scope)
         queues.append(queue)
         return queue
     }

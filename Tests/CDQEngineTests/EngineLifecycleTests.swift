@@ -11,7 +11,7 @@ import Testing
         let consumer = try Consumer()
         let queue = try fixture.attach(cntlid: 1, entries: 64, consumer: consumer)
         for lba in 0..<20 { _ = fixture.write(1, lba: UInt64(lba)) }
-        #expect(queue.stopLoggingAndDetach())
+        try queue.stopLoggingAndDetach()
         let statuses = collect(consumer, count: 22).map(\.entry.entryStatus)
         #expect(statuses.first == .first)
         #expect(statuses.last == .lastLoggingStopped)
@@ -25,7 +25,7 @@ import Testing
         let consumer = try Consumer()
         let queue = try fixture.attach(cntlid: 2, entries: 64, consumer: consumer)
         for lba in 0..<5 { _ = fixture.write(2, lba: UInt64(lba)) }
-        #expect(queue.suspendAndDetach())
+        try queue.suspendAndDetach(deleteUserDataMigrationQueue: true)
         // With DUDMQ the controller deletes the queue after the LAST; a head
         // update the engine sends before detach may find it gone (queueLost).
         let records = collect(consumer, count: 7).filter { $0.kind != .queueLost }
@@ -33,6 +33,21 @@ import Testing
         #expect(fixture.subsystem.controller(2)!.isSuspended)
         #expect(fixture.write(2, lba: 9) == .controllerSuspended)
         #expect(fixture.subsystem.queueIDs.isEmpty, "DUDMQ: the controller deleted the queue")
+        #expect(queue.deleted, "the simulator pins nothing: the memory is given back")
+        #expect(fixture.backend.createdQueues.isEmpty, "and the backend forgot the CDQID")
+    }
+
+    /// A backend that cannot merely forget a queue the controller deleted
+    /// (the kernel must run its own delete to unpin) falls back to its
+    /// delete; when that fails the memory is kept, and the failure reported.
+    @Test func afterDUDMQABackendWithoutAForgetPathDeletesAndKeepsTheMemoryWhenThatFails() throws {
+        let fixture = try EngineFixture(controllers: 1)
+        let consumer = try Consumer()
+        let queue = try AttachedQueue(engine: fixture.engine, backend: ForwardsToSimulator(fixture.backend), consumer: consumer,
+                                      cntlid: 1, entries: 64)
+        #expect(throws: QueueLifecycleError.self) { try queue.suspendAndDetach(deleteUserDataMigrationQueue: true) }
+        #expect(!queue.deleted, "the delete found no queue: the memory stays mapped")
+        #expect(fixture.subsystem.queueIDs.isEmpty)
     }
 
     @Test func aRefusedSuspendStillDeletesTheQueueBeforeItsMemoryIsFreed() throws {
@@ -40,7 +55,8 @@ import Testing
         let consumer = try Consumer()
         let queue = try fixture.attach(cntlid: 1, entries: 64, consumer: consumer)
         fixture.subsystem.faults.failNextAdminCommands(1, with: .commandSequenceError, opcode: AdminOpcode.migrationSend.rawValue)
-        #expect(!queue.suspendAndDetach())
+        #expect(throws: QueueLifecycleError.self) { try queue.suspendAndDetach(deleteUserDataMigrationQueue: true) }
+        #expect(queue.deleted, "deleted by the host, as the controller deleted nothing")
         #expect(!fixture.subsystem.controller(1)!.isSuspended)
         #expect(fixture.subsystem.queueIDs.isEmpty, "the controller no longer holds a queue in freed memory")
         #expect(fixture.write(1, lba: 3) == .success, "and writes on without logging anywhere")

@@ -17,7 +17,7 @@ import Testing
     @Test func exactlyOnceInOrderUnderBackpressure() throws {
         let fixture = try EngineFixture(controllers: Self.queues, configuration: EngineConfiguration(watchdogIntervalNanoseconds: 5_000_000))
         let consumers = try [Consumer(capacity: 64), Consumer(capacity: 32)]
-        var attached: [SimulatedQueue] = []
+        var attached: [AttachedQueue] = []
         for cntlid in 1...Self.queues {
             attached.append(try fixture.attach(cntlid: UInt16(cntlid), entries: Self.entries, consumer: consumers[cntlid % 2]))
         }

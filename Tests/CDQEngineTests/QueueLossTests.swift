@@ -46,7 +46,10 @@ import Testing
         // The engine no longer touches the queue: no more head updates.
         MonotonicClock.sleep(nanoseconds: 100_000_000)
         #expect(fixture.engine.statistics(of: queue.handle)?.headUpdates == statistics.headUpdates)
-        queue.detach(deleteOnController: false)
+        // The controller holds no such queue: the delete fails, is reported,
+        // and the memory is kept (the memory rule).
+        #expect(throws: QueueLifecycleError.self) { try queue.detach() }
+        #expect(!queue.deleted)
     }
 
     @Test func aHeadUpdateThatNeverCompletesLosesTheQueueAndUnregisterDoesNotHang() throws {
@@ -61,7 +64,7 @@ import Testing
         #expect(records.last?.loss == .adminTimeout)
         #expect(fixture.subsystem.faults.statistics.adminCommandsLost == 1)
         let start = MonotonicClock.nanoseconds()
-        queue.detach()
+        try? queue.detach()
         #expect(MonotonicClock.nanoseconds() - start < 5_000_000_000, "unregister returned")
     }
 }
@@ -121,7 +124,7 @@ extension QueueLossTests {
         _ = try fixture.engine.unregister(queue.handle)
         #expect(MonotonicClock.nanoseconds() - start < 5_000_000_000, "unregister returned")
         #expect(fixture.engine.statistics.totals.queueLosses == 1, "the timeout ended the wait")
-        queue.detach()
+        try queue.detach()
     }
 }
 
