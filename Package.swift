@@ -149,7 +149,10 @@ let package = Package(
         // 4,096 queues under load, faults and churn; resources sampled each second.
         .executableTarget(
             name: "cdq-soak",
-            dependencies: ["CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", .product(name: "Atomics", package: "swift-atomics")]
+            dependencies: [
+                "CDQEngine", "CDQSimulator", "CDQNVMe", "CDQUring", .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // epoll for cdq-bench's baseline (Swift's Glibc module lacks it).
         .systemLibrary(name: "CEpoll", path: "include/CEpoll"),

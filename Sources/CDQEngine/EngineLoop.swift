@@ -93,11 +93,17 @@ final class EngineLoop {
         releaseEverything()
     }
 
-    /// One turn: scan what is ready, send what is due, wait, handle completions.
+    /// One turn: send callers' admin commands, scan what is ready (and send
+    /// the head updates that are due), wait, handle completions.
+    ///
+    /// Callers' commands go first: they are few (attach, Track Send,
+    /// suspend), and behind the head updates of thousands of busy queues a
+    /// transport never has room left for them, so they would wait out the
+    /// admin timeout.
     private func turn() throws(SystemError) {
         turnNumber &+= 1
-        scanReady()
         sendAdminBacklog()
+        scanReady()
         flushTransports()
         if !pollingSlots.isEmpty || !ready.isEmpty {
             // Queues to scan next turn (polled, or stopped by the drain

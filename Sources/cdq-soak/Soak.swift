@@ -3,6 +3,7 @@ import CDQEngine
 import CDQNVMe
 import CDQSimulator
 import CDQUring
+import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -48,7 +49,13 @@ final class Soak: @unchecked Sendable {
         let runner = try ControllerRunner(subsystem: subsystem)
         try runner.start()
         defer { runner.stop() }
-        let engine = try Engine(EngineConfiguration(maximumQueues: queueCount))
+        // Overflows and refused head updates are the soak's daily bread:
+        // the engine's per-queue log lines would be thousands a second.
+        var configuration = EngineConfiguration(maximumQueues: queueCount)
+        var logger = Logger(label: "cdq.soak")
+        logger.logLevel = .critical
+        configuration.logger = logger
+        let engine = try Engine(configuration)
         defer { engine.shutdown() }
         let transport = SimulatorTransport(channel: try runner.openChannel(depth: 256))
         let backend = SimulatedQueueBackend(subsystem: subsystem, transport: transport)
