@@ -50,14 +50,21 @@ public struct EntryCheck: Sendable {
         (firstNSID, fastPath ? firstCapacity : 0)
     }
 
+    /// The usual entry's rule against `usualRange`'s values: the one place
+    /// it is written, for `problem(_:)` and the drain loop alike.
+    @inlinable @inline(__always)
+    public static func inUsualRange(nsid: UInt32, nlb: UInt32, slba: UInt64, _ usual: (nsid: UInt32, capacity: UInt64)) -> Bool {
+        nsid == usual.nsid && slba < usual.capacity && UInt64(nlb) < usual.capacity &- slba
+    }
+
     /// The problem with `entry`, or nil when it can be applied as it is.
     @inlinable
     public func problem(_ entry: MigrationQueueEntry) -> RecordProblem? {
         // The usual entry: a range change record of the first namespace that
         // ends inside it (slba + nlb + 1 <= capacity, which also rules out
         // a wrap past 2^64). A handful of instructions.
-        if fastPath && entry.attributes & Self.statusAndChangeBits == 0 && entry.nsid == firstNSID
-            && entry.startingLBA < firstCapacity && UInt64(entry.numberOfLogicalBlocks) < firstCapacity - entry.startingLBA {
+        if entry.attributes & Self.statusAndChangeBits == 0
+            && Self.inUsualRange(nsid: entry.nsid, nlb: entry.numberOfLogicalBlocks, slba: entry.startingLBA, usualRange) {
             return nil
         }
         if entry.attributes & Self.statusAndChangeBits == 0 {

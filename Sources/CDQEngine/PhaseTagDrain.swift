@@ -47,7 +47,7 @@ public enum PhaseTagDrain {
         var outcome = Outcome()
         var index = readIndex
         var phase = expectedPhase
-        let (usualNSID, usualCapacity) = check.usualRange
+        let usual = check.usualRange
         while outcome.count < region.count {
             let entry = memory + Int(index) * MigrationQueueEntry.size
             let attributes = cdq_load_acquire_u8((entry + MigrationQueueEntry.attributesOffset).assumingMemoryBound(to: UInt8.self))
@@ -58,8 +58,8 @@ public enum PhaseTagDrain {
                 // New, and a range change record (ESA 0, LBACIR 0): the
                 // usual entry, one compare for phase and kind together.
                 raw = entry.loadUnaligned(as: (UInt64, UInt64, UInt64, UInt64).self)
-                let slba = raw.1
-                if UInt32(truncatingIfNeeded: raw.0) != usualNSID || slba >= usualCapacity || raw.0 >> 32 >= usualCapacity &- slba {
+                if !EntryCheck.inUsualRange(nsid: UInt32(truncatingIfNeeded: raw.0), nlb: UInt32(truncatingIfNeeded: raw.0 >> 32),
+                                            slba: raw.1, usual) {
                     (kind, detail) = classify(raw, attributes, check)
                     outcome.count(kind, attributes)
                 }
