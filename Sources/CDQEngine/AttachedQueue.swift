@@ -94,7 +94,12 @@ public final class AttachedQueue {
         }
     }
 
-    deinit { try? detach() }
+    /// Inside a run-to-completion engine's `poll` the queue cannot be
+    /// unregistered: its memory is then kept mapped (quarantined), since the
+    /// engine and the controller may still use it.
+    deinit {
+        do { try detach() } catch .engine(.insidePoll) { memory.quarantine() } catch {}
+    }
 
     public var entryCount: UInt32 { memory.entryCount }
 
@@ -143,8 +148,15 @@ public final class AttachedQueue {
     /// still reported.
     public func detach() throws(QueueLifecycleError) {
         guard attached else { return }
+        do {
+            try engine.unregister(handle)
+        } catch .insidePoll {
+            // The engine still reads the queue: nothing may be deleted yet.
+            throw .engine(.insidePoll)
+        } catch {
+            // Already unregistered, or the engine stopped: it no longer reads the queue.
+        }
         attached = false
-        _ = try? engine.unregister(handle)
         do {
             if deletedByController { try backend.queueDeletedByController(cdqid) } else { try backend.deleteQueue(cdqid) }
         } catch {

@@ -115,6 +115,14 @@ public final class Consumer: @unchecked Sendable {
         return false
     }
 
+    /// Run-to-completion: the loop gives back `count` records it handed to
+    /// the inline handler itself. No space signal: the loop is this very
+    /// thread and unstalls its queues directly.
+    func releaseInline(_ count: Int) {
+        ring.release(count)
+        loopWaitingForSpace.store(false, ordering: .relaxed)
+    }
+
     /// The loop found the ring full: ask for a signal when space frees up.
     /// Returns true if space appeared meanwhile (no signal will come; go on).
     func waitForSpace() -> Bool {

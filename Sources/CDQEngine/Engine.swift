@@ -23,6 +23,9 @@ public final class Engine: @unchecked Sendable {
     let shared: EngineShared
     let telemetry: EngineTelemetry
     private var thread: OSThread?
+    /// Run-to-completion: the loop the creating thread drives (`poll`); nil
+    /// for an engine with its own loop thread.
+    let inline: InlineDriver?
 
     /// The engine's logger (`EngineConfiguration.logger`), for the code that
     /// drives its queues' lifecycles.
@@ -32,10 +35,20 @@ public final class Engine: @unchecked Sendable {
     /// when a head update fails, `onQueueProblem` for every entry delivered
     /// as a `.problem` record and every queue lost (keep both short; they
     /// must not block).
-    public init(
+    public convenience init(
         _ configuration: EngineConfiguration = EngineConfiguration(),
         onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)? = nil,
         onQueueProblem: (@Sendable (QueueHandle, QueueProblem) -> Void)? = nil
+    ) throws(SystemError) {
+        try self.init(configuration, inlineHandler: nil, onQueueError: onQueueError, onQueueProblem: onQueueProblem)
+    }
+
+    /// With `inlineHandler`, the loop is made on the calling thread and runs
+    /// only in `poll` (run-to-completion); without, on a thread of its own.
+    init(
+        _ configuration: EngineConfiguration, inlineHandler: RecordHandler?,
+        onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)?,
+        onQueueProblem: (@Sendable (QueueHandle, QueueProblem) -> Void)?
     ) throws(SystemError) {
         precondition(configuration.maximumQueues > 0 && configuration.drainBatch > 0, "bounds must be positive")
         self.configuration = configuration
@@ -53,6 +66,16 @@ public final class Engine: @unchecked Sendable {
                 onQueueProblem?(handle, problem)
             })
         let shared = self.shared
+        if let inlineHandler {
+            // The ring is created here: with SINGLE_ISSUER it belongs to this thread.
+            let loop = try EngineLoop(configuration: configuration, shared: shared)
+            loop.inlineHandler = inlineHandler
+            try loop.start()
+            inline = InlineDriver(loop: loop)
+            try startTelemetry()
+            return
+        }
+        inline = nil
         let started = try EventFD()
         thread = try OSThread(name: "cdq engine loop") {
             // The ring is created here: with SINGLE_ISSUER it belongs to this thread.
@@ -71,20 +94,27 @@ public final class Engine: @unchecked Sendable {
             thread = nil
             throw failure
         }
-        if let interval = configuration.telemetryIntervalNanoseconds {
-            do throws(SystemError) {
-                try telemetry.start(intervalNanoseconds: interval) { (shared.statistics, shared.wakeupLatency) }
-            } catch {
-                shutdown()
-                throw error
-            }
+        try startTelemetry()
+    }
+
+    private func startTelemetry() throws(SystemError) {
+        guard let interval = configuration.telemetryIntervalNanoseconds else { return }
+        let shared = self.shared
+        do throws(SystemError) {
+            try telemetry.start(intervalNanoseconds: interval) { (shared.statistics, shared.wakeupLatency) }
+        } catch {
+            shutdown()
+            throw error
         }
     }
 
     deinit { shutdown() }
 
     /// True until shutdown or a loop failure.
-    var isRunning: Bool { thread != nil && shared.failure == nil }
+    var isRunning: Bool {
+        let loopRuns = inline.map { !$0.isStopped } ?? (thread != nil)
+        return loopRuns && shared.failure == nil
+    }
 
     /// Hands a queue to the loop; its entries flow to `registration.consumer`.
     public func register(_ registration: QueueRegistration) throws(EngineError) -> QueueHandle {
@@ -106,8 +136,9 @@ public final class Engine: @unchecked Sendable {
         let removal: RemovalRequest
         do { removal = try RemovalRequest(slot: Int(handle.index), generation: handle.generation) }
         catch { throw .system(error) }
+        try refuseInsidePoll()
         shared.mailbox.post(.unregister(removal))
-        removal.done.wait()
+        _ = try waitForEngine(timeoutNanoseconds: nil) { removal.done.wait(timeoutNanoseconds: $0) }
         telemetry.detached(handle)
         return removal.head
     }
@@ -128,7 +159,13 @@ public final class Engine: @unchecked Sendable {
     /// for `handle` into its consumer's ring, so every change logged before
     /// the LAST is there; false after `timeoutNanoseconds`. Polls the
     /// queue's counters: for the cold end of a queue's life only.
+    ///
+    /// On a run-to-completion engine's thread it polls meanwhile; inside
+    /// `poll` it cannot, and returns false at once.
     public func waitForLastEntry(of handle: QueueHandle, beyond count: UInt64, timeoutNanoseconds: UInt64) -> Bool {
+        if let inline, inline.isOwnerThread {
+            return (try? waitForEngine(timeoutNanoseconds: timeoutNanoseconds) { _ in lastEntries(of: handle) > count }) ?? false
+        }
         let deadline = MonotonicClock.nanoseconds() + timeoutNanoseconds
         while MonotonicClock.nanoseconds() < deadline {
             if lastEntries(of: handle) > count { return true }
@@ -145,7 +182,20 @@ public final class Engine: @unchecked Sendable {
 
     /// Stops the loop and joins its thread. Queues still registered are
     /// released (their memory is no longer read); idempotent.
+    ///
+    /// Run-to-completion: from any thread (waiting for a `poll` in progress
+    /// to return); from inside `poll` (the handler or a callback), the
+    /// engine stops when that `poll` returns.
     public func shutdown() {
+        if let inline {
+            if inline.isOwnerThread && inline.insidePoll {
+                inline.stopRequested = true
+            } else {
+                inline.stop()
+                if inline.claimShutdown() { telemetry.stop { (shared.statistics, shared.wakeupLatency) } }
+            }
+            return
+        }
         guard let thread else { return }
         shared.mailbox.post(.stop)
         thread.join()

@@ -44,7 +44,9 @@ extension Engine {
     }
 
     /// `submitAdmin`, waiting for the outcome; for the cold path (attach,
-    /// Track Send, suspend). Never call it from the loop thread.
+    /// Track Send, suspend). Never call it from the loop thread; on a
+    /// run-to-completion engine's thread it polls while it waits, and
+    /// inside `poll` it is refused (`.insidePoll`).
     ///
     /// On timeout the command is still in flight, so `data` must then stay
     /// valid until the engine shuts down; a caller that cannot promise that
@@ -53,6 +55,7 @@ extension Engine {
         _ command: NVMeCommand, data: UnsafeMutableRawBufferPointer? = nil, via transport: any AdminTransport,
         timeoutNanoseconds: UInt64? = nil
     ) throws(EngineError) -> AdminOutcome {
+        try refuseInsidePoll()
         let done: EventFD
         do { done = try EventFD() } catch { throw .system(error) }
         let result = Locked<AdminOutcome?>(nil)
@@ -60,12 +63,8 @@ extension Engine {
             result.withLock { $0 = outcome }
             try? done.signal()
         }
-        if let timeoutNanoseconds {
-            guard done.wait(timeoutNanoseconds: timeoutNanoseconds) else {
-                return .systemError(SystemError("admin command: no completion in time", errno: 110 /* ETIMEDOUT */))
-            }
-        } else {
-            _ = done.wait()
+        guard try waitForEngine(timeoutNanoseconds: timeoutNanoseconds, { done.wait(timeoutNanoseconds: $0) }) else {
+            return .systemError(SystemError("admin command: no completion in time", errno: 110 /* ETIMEDOUT */))
         }
         return result.withLock { $0 } ?? .engineStopped
     }

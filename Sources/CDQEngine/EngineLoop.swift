@@ -37,7 +37,10 @@ final class EngineLoop {
     private var scanning: [Int] = []
     /// Queues in polling mode: scheduled every turn without an event.
     private var pollingSlots: [Int] = []
-    private var consumers: [Consumer] = []
+    private(set) var consumers: [Consumer] = []
+    /// Run-to-completion: the embedder's handler, called on the loop's
+    /// (the embedder's) thread at each turn; nil: consumers on their own threads.
+    var inlineHandler: RecordHandler?
     private var stalledByConsumer: [[Int]] = []
     private var transports: [any AdminTransport] = []
     private var transportsToFlush: [Bool] = []
@@ -82,8 +85,7 @@ final class EngineLoop {
 
     func run() {
         do {
-            try poll(shared.mailbox.event.fileDescriptor, .control, index: 0)
-            try armWatchdog()
+            try start()
             while !stopping {
                 try turn()
             }
@@ -93,6 +95,12 @@ final class EngineLoop {
         releaseEverything()
     }
 
+    /// Polls the mailbox and arms the watchdog: the loop's first submissions.
+    func start() throws(SystemError) {
+        try poll(shared.mailbox.event.fileDescriptor, .control, index: 0)
+        try armWatchdog()
+    }
+
     /// One turn: send callers' admin commands, scan what is ready (and send
     /// the head updates that are due), wait, handle completions.
     ///
@@ -100,27 +108,40 @@ final class EngineLoop {
     /// suspend), and behind the head updates of thousands of busy queues a
     /// transport never has room left for them, so they would wait out the
     /// admin timeout.
-    private func turn() throws(SystemError) {
+    ///
+    /// Run-to-completion (`inlineHandler` set): the records scanned go to
+    /// the handler before the loop waits, the wait lasts at most `limit`,
+    /// and none at all once records were handed out (`Engine.poll`).
+    @discardableResult
+    func turn(waitingAtMost limit: UInt64? = nil) throws(SystemError) -> (handedOut: Int, completions: Int) {
         turnNumber &+= 1
         sendAdminBacklog()
         scanReady()
         flushTransports()
+        let handedOut = inlineHandler.map(deliverInline) ?? 0
+        let limit = handedOut > 0 ? 0 : limit
         if !pollingSlots.isEmpty || !ready.isEmpty {
             // Queues to scan next turn (polled, or stopped by the drain
             // batch): wait at most 20 µs for completions.
-            _ = try ring.submitAndWait(timeoutNanoseconds: 20_000)
+            _ = try ring.submitAndWait(timeoutNanoseconds: Int64(min(20_000, limit ?? 20_000)))
+        } else if let limit {
+            _ = try ring.submitAndWait(timeoutNanoseconds: Int64(min(limit, UInt64(Int64.max))))
         } else {
             try ring.submitAndWait(minimum: 1)
         }
         shared.counters.turns.add(1)
         shared.counters.systemCalls.add(1)
         var failure: SystemError?
-        ring.forEachCompletion { completion in
+        let completions = ring.forEachCompletion { completion in
             do throws(SystemError) { try handle(completion) } catch { failure = failure ?? error }
         }
         if let failure { throw failure }
         for index in pollingSlots { schedule(index) }
+        return (handedOut, completions)
     }
+
+    /// Queues are waiting to be scanned at the next turn.
+    var hasScansDue: Bool { !ready.isEmpty || !pollingSlots.isEmpty }
 
     private func handle(_ completion: Completion) throws(SystemError) {
         let tag = completion.tag
@@ -279,6 +300,14 @@ final class EngineLoop {
     private func stall(_ slot: QueueSlot) {
         slot.counters.ringFullStalls.add(1)
         stalledByConsumer[slot.consumerIndex].append(slot.index)
+    }
+
+    /// Unstalls every consumer that has room and queues waiting for it,
+    /// without waiting for its space signal.
+    func unstallConsumersWithSpace() {
+        for index in consumers.indices where !stalledByConsumer[index].isEmpty && consumers[index].ring.freeSpace > 0 {
+            unstall(consumer: index)
+        }
     }
 
     /// A consumer has room again: its stalled queues are scanned.
@@ -465,9 +494,7 @@ final class EngineLoop {
         expireAdmins(now: now)
         // A stalled queue waits for its consumer's space signal; should that
         // signal ever be missed, the free space itself is the cue.
-        for index in consumers.indices where !stalledByConsumer[index].isEmpty && consumers[index].ring.freeSpace > 0 {
-            unstall(consumer: index)
-        }
+        unstallConsumersWithSpace()
         // Queues being removed too: one whose head update never answers
         // must not keep `unregister` waiting for ever.
         for case let slot? in slots {
@@ -593,7 +620,7 @@ final class EngineLoop {
     // MARK: Shutdown
 
     /// Frees every slot and answers pending removals, so no caller blocks forever.
-    private func releaseEverything() {
+    func releaseEverything() {
         shared.publish(latency)
         for case let slot? in slots {
             if let removal = slot.removal { finishRemoval(slot, removal) }

@@ -63,6 +63,13 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case consumerOfAnotherEngine
     case stopped
     case system(SystemError)
+    /// `poll` on an engine with its own loop thread.
+    case notRunToCompletion
+    /// `poll` on a thread other than the one that made the engine.
+    case wrongThread
+    /// A call that waits for the engine, made inside its own `poll` (the
+    /// record handler or a callback): it would wait for itself.
+    case insidePoll
 
     public var description: String {
         switch self {
@@ -71,6 +78,9 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case .consumerOfAnotherEngine: "this consumer already receives entries from another engine"
         case .stopped: "the engine has been shut down"
         case .system(let error): error.description
+        case .notRunToCompletion: "this engine has its own loop thread; only a run-to-completion engine is polled"
+        case .wrongThread: "a run-to-completion engine is polled only by the thread that created it"
+        case .insidePoll: "called inside poll (the record handler or a callback) and would wait for the engine itself; call it after poll returns"
         }
     }
 }

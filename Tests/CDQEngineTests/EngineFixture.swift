@@ -19,12 +19,17 @@ final class EngineFixture {
 
     init(controllers: Int, configuration: EngineConfiguration = EngineConfiguration(),
          capacity: UInt64 = 1 << 16, onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)? = nil,
-         onQueueProblem: (@Sendable (QueueHandle, QueueProblem) -> Void)? = nil) throws {
+         onQueueProblem: (@Sendable (QueueHandle, QueueProblem) -> Void)? = nil,
+         runToCompletion handler: RecordHandler? = nil) throws {
         subsystem = try SimulatedSubsystem(SubsystemConfiguration(
             migratableControllers: controllers, namespaceCapacity: capacity, backing: .discard))
         runner = try ControllerRunner(subsystem: subsystem)
         try runner.start()
-        engine = try Engine(configuration, onQueueError: onQueueError, onQueueProblem: onQueueProblem)
+        if let handler {
+            engine = try Engine(runToCompletion: configuration, onRecords: handler, onQueueError: onQueueError, onQueueProblem: onQueueProblem)
+        } else {
+            engine = try Engine(configuration, onQueueError: onQueueError, onQueueProblem: onQueueProblem)
+        }
         transport = SimulatorTransport(channel: try runner.openChannel(depth: 1024))
         control = try runner.openChannel(depth: 4)
         backend = SimulatedQueueBackend(subsystem: subsystem, transport: transport)
