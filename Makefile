@@ -155,7 +155,8 @@ install-c: deps
 ## exactly-once check), built with cc against a debug install found through
 ## pkg-config, shared and static; the installed library's exported symbols
 ## (exactly the header's functions) and soname; then the bad-input test and
-## the agent under AddressSanitizer, the library built with -sanitize=address too.
+## the agent under AddressSanitizer, the library built with -sanitize=address too,
+## and the run-to-completion agent (Tests/C/poll_agent.c: cdq_engine_poll, records inline).
 C_PREFIX = $(CURDIR)/.build/c-prefix
 C_FLAGS = -std=c11 -Wall -Wextra -Werror -g -pthread
 C_ASAN_BIN = $(shell $(SWIFT) build --scratch-path .build-asan --show-bin-path)
@@ -168,6 +169,7 @@ test-c: deps
 	ln -sf libcdq_engine.so $(C_ASAN_BIN)/libcdq_engine.so.$(C_MAJOR)
 	cc $(C_FLAGS) -o .build/c-prefix/bad_input-asan Tests/C/bad_input.c $(C_ASAN)
 	cc $(C_FLAGS) -o .build/c-prefix/agent-asan examples/agent.c $(C_ASAN)
+	cc $(C_FLAGS) -o .build/c-prefix/poll_agent-asan Tests/C/poll_agent.c $(C_ASAN)
 	cc $(C_FLAGS) -O2 -o .build/c-prefix/agent-static examples/agent.c $$(PKG_CONFIG_PATH=$(C_PREFIX)/lib/pkgconfig pkg-config --cflags cdq-engine) \
 	    -Wl,--whole-archive $(C_PREFIX)/lib/libcdq_engine.a -Wl,--no-whole-archive \
 	    $$(PKG_CONFIG_PATH=$(C_PREFIX)/lib/pkgconfig pkg-config --variable=staticlibs cdq-engine)
@@ -175,6 +177,7 @@ test-c: deps
 	.build/c-prefix/agent-static 1 2000
 	.build/c-prefix/bad_input-asan
 	.build/c-prefix/agent-asan 1 2000
+	.build/c-prefix/poll_agent-asan 1 2000
 
 clean:
 	$(SWIFT) package clean

@@ -31,7 +31,7 @@ extern "C" {
 /* This header's version. The major number changes only when a function or
  * struct changes incompatibly; minor versions only add. */
 #define CDQ_ENGINE_VERSION_MAJOR 0
-#define CDQ_ENGINE_VERSION_MINOR 3
+#define CDQ_ENGINE_VERSION_MINOR 4
 #define CDQ_ENGINE_VERSION_PATCH 0
 #define CDQ_ENGINE_VERSION \
     ((CDQ_ENGINE_VERSION_MAJOR << 16) | (CDQ_ENGINE_VERSION_MINOR << 8) | CDQ_ENGINE_VERSION_PATCH)
@@ -160,6 +160,40 @@ int cdq_engine_create(const cdq_engine_config *config, cdq_engine **out);
 /* Stops the loop and joins its thread. -EBADF: not a live engine (NULL
  * gives -EINVAL); -EBUSY: queues are still attached (detach them first). */
 int cdq_engine_destroy(cdq_engine *engine);
+
+/* ---- Run-to-completion (0.4) ------------------------------------------ */
+
+/* Where a run-to-completion engine puts records: `count` records in ring
+ * order (each queue's in the order its controller posted them), valid only
+ * during the call, on the thread inside cdq_engine_poll. Keep it short. It
+ * may attach queues, but any call that waits for the engine (detach, stop
+ * logging, suspend, cdq_engine_poll itself) fails there with -EDEADLK. */
+typedef void (*cdq_record_handler)(void *context, const cdq_record *records, size_t count);
+
+/* An engine without a loop thread: the calling thread drives it with
+ * cdq_engine_poll, and records go to `handler` on that thread (no consumer
+ * thread, no eventfd hand-off). The engine's io_uring belongs to this
+ * thread: only it may poll. Queues attach as usual, with a consumer whose
+ * ring bounds what one poll turn can hold; that consumer is read by
+ * cdq_engine_poll only (never peek, pop or wait on it). Calls on this
+ * thread that wait for the engine (attach, detach, stop logging) poll
+ * while they wait. -EINVAL: handler or out NULL, or a bad config (as
+ * cdq_engine_create). cdq_engine_destroy releases it from any thread. */
+int cdq_engine_create_run_to_completion(const cdq_engine_config *config, cdq_record_handler handler,
+                                        void *context, cdq_engine **out);
+
+/* Runs the engine's loop on this thread: scans the queues that are ready,
+ * hands their records to the handler, sends head updates and admin
+ * commands and handles their answers. Returns the number of records handed
+ * out (>= 0) once some were, or once answers were handled with nothing
+ * left to scan (a watchdog tick), or when `timeout_ns` passed (0: one turn
+ * without waiting; negative: no limit). Never blocks longer than the
+ * timeout; may return 0 before it, so call it in a loop. -EOPNOTSUPP: the
+ * engine was made by cdq_engine_create (it has its own loop thread);
+ * -EPERM: not the thread that created the engine; -EDEADLK: called from
+ * the handler; -EBADF: not a live engine; other: the loop failed (the
+ * engine then released everything). */
+int64_t cdq_engine_poll(cdq_engine *engine, int64_t timeout_ns);
 
 typedef struct cdq_queue_stats {
     uint32_t size;                   /* sizeof(cdq_queue_stats) */

@@ -38,6 +38,7 @@ final class CQueue: @unchecked Sendable {
 
     /// Runs `body` on the attached queue; -ENOTCONN once detached.
     func withQueue(_ body: (AttachedQueue) throws(QueueLifecycleError) -> Void) throws(CAPIError) {
+        try refuseInsidePoll()
         let outcome: CAPIError? = queue.withLock { queue in
             guard let attached = queue else { return detachedError() }
             do throws(QueueLifecycleError) { try body(attached) } catch { return Errno.of(error) }
@@ -50,6 +51,7 @@ final class CQueue: @unchecked Sendable {
     /// `AttachedQueue` call ending in `detach` does), and forgets the
     /// queue; -ENOTCONN if already detached.
     func detaching(_ body: (AttachedQueue) throws(QueueLifecycleError) -> Void) throws(CAPIError) {
+        try refuseInsidePoll()
         let outcome: CAPIError? = queue.withLock { queue in
             guard let attached = queue else { return detachedError() }
             var failure: CAPIError?
@@ -62,6 +64,17 @@ final class CQueue: @unchecked Sendable {
             return failure
         }
         if let outcome { throw outcome }
+    }
+
+    /// Inside a run-to-completion engine's handler every lifecycle call
+    /// would wait for the engine (and this queue's lock may be held by the
+    /// call that is polling): refused before anything is touched.
+    func refuseInsidePoll() throws(CAPIError) {
+        if let refusal = insidePollRefusal { throw refusal }
+    }
+
+    var insidePollRefusal: CAPIError? {
+        engine.engine.isInsidePoll ? Errno.of(EngineError.insidePoll) : nil
     }
 
     private func detachedError() -> CAPIError {

@@ -137,7 +137,7 @@ public func cdqQueueDetach(_ handle: OpaquePointer?) -> Int32 {
 @_cdecl("cdq_queue_destroy")
 public func cdqQueueDestroy(_ handle: OpaquePointer?) -> Int32 {
     cCall { () throws(CAPIError) in
-        let queue = try Handles.queues.remove(handle)
+        let queue = try Handles.queues.remove(handle) { $0.insidePollRefusal }
         try? queue.detaching { queue throws(QueueLifecycleError) in try queue.detach() }
         return 0
     }

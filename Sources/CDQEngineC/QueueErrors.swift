@@ -15,6 +15,9 @@ enum Errno {
         case .consumerOfAnotherEngine: CAPIError(EXDEV, error.description)
         case .stopped: CAPIError(ESHUTDOWN, error.description)
         case .system(let system): CAPIError(system.errno, system.description)
+        case .notRunToCompletion: CAPIError(EOPNOTSUPP, error.description + " (made by cdq_engine_create)")
+        case .wrongThread: CAPIError(EPERM, error.description)
+        case .insidePoll: CAPIError(EDEADLK, error.description)
         }
     }
 

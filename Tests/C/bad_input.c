@@ -448,6 +448,88 @@ static void untrusted_entries(void) {
     EXPECT(cdq_simulator_destroy(simulator), 0);
 }
 
+/* Run-to-completion: the inline handler tries what it must not do. */
+struct inline_misuse {
+    cdq_engine *engine;
+    cdq_queue *queue;
+    int records;
+    long long poll_inside;   /* cdq_engine_poll from the handler */
+    long long detach_inside; /* cdq_queue_detach from the handler */
+};
+
+static void misusing_handler(void *context, const cdq_record *records, size_t count) {
+    struct inline_misuse *self = context;
+    (void)records;
+    self->records += (int)count;
+    if (self->queue && self->poll_inside == 1) {
+        self->poll_inside = cdq_engine_poll(self->engine, 0);
+        self->detach_inside = cdq_queue_detach(self->queue);
+    }
+}
+
+static void ignore_records(void *context, const cdq_record *records, size_t count) {
+    (void)context; (void)records; (void)count;
+}
+
+static void *poll_elsewhere(void *engine) {
+    return (void *)(intptr_t)cdq_engine_poll(engine, 0);
+}
+
+static void run_to_completion(void) {
+    cdq_engine *engine, *threaded;
+    EXPECT(cdq_engine_create_run_to_completion(NULL, NULL, NULL, &engine), -EINVAL);
+    TRUE(strstr(cdq_last_error(), "handler") != NULL);
+    EXPECT(cdq_engine_create_run_to_completion(NULL, ignore_records, NULL, NULL), -EINVAL);
+    cdq_engine_config config;
+    cdq_engine_config_init(&config);
+    config.max_queues = 0;
+    EXPECT(cdq_engine_create_run_to_completion(&config, ignore_records, NULL, &engine), -EINVAL);
+    EXPECT(cdq_engine_poll(NULL, 0), -EINVAL);
+
+    /* An engine with its own loop thread is not polled. */
+    EXPECT(cdq_engine_create(NULL, &threaded), 0);
+    EXPECT(cdq_engine_poll(threaded, 0), -EOPNOTSUPP);
+    EXPECT(cdq_engine_destroy(threaded), 0);
+    EXPECT(cdq_engine_poll(threaded, 0), -EBADF);
+
+    /* Only the creating thread polls. */
+    struct inline_misuse misuse = { 0 };
+    EXPECT(cdq_engine_create_run_to_completion(NULL, misusing_handler, &misuse, &engine), 0);
+    misuse.engine = engine;
+    EXPECT(cdq_engine_poll(engine, 0), 0);
+    EXPECT(cdq_engine_poll(engine, 1000), 0);
+    pthread_t thread;
+    void *result = NULL;
+    pthread_create(&thread, NULL, poll_elsewhere, engine);
+    pthread_join(thread, &result);
+    EXPECT((intptr_t)result, -EPERM);
+
+    /* Inside the handler: polling again or detaching would wait for itself. */
+    cdq_simulator *simulator;
+    cdq_simulator_config sim_config;
+    cdq_simulator_config_init(&sim_config);
+    sim_config.controllers = 1;
+    EXPECT(cdq_simulator_create(&sim_config, &simulator), 0);
+    cdq_consumer *consumer;
+    EXPECT(cdq_consumer_create(64, &consumer), 0);
+    cdq_queue *queue;
+    misuse.poll_inside = 1; /* armed once the queue is known */
+    EXPECT(cdq_queue_attach_simulated(engine, consumer, simulator, 1, 64, CDQ_ATTACH_DEFER_LOGGING, &queue), 0);
+    misuse.queue = queue;
+    EXPECT(cdq_queue_start_logging(queue), 0); /* its FIRST reaches the handler while it waits */
+    for (int i = 0; i < 500 && misuse.records == 0; i++) EXPECT(cdq_engine_poll(engine, 10 * 1000 * 1000) >= 0, 1);
+    TRUE(misuse.records == 1);
+    EXPECT(misuse.poll_inside, -EDEADLK);
+    EXPECT(misuse.detach_inside, -EDEADLK);
+    /* The refused detach left the queue attached: it detaches properly now. */
+    EXPECT(cdq_queue_detach(queue), 0);
+    EXPECT(cdq_queue_destroy(queue), 0);
+    EXPECT(cdq_consumer_destroy(consumer), 0);
+    EXPECT(cdq_engine_destroy(engine), 0);
+    EXPECT(cdq_engine_poll(engine, 0), -EBADF);
+    EXPECT(cdq_simulator_destroy(simulator), 0);
+}
+
 int main(void) {
     version_and_errors();
     null_handles_and_pointers();
@@ -455,6 +537,7 @@ int main(void) {
     consumers();
     queues();
     untrusted_entries();
+    run_to_completion();
     printf("bad_input: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }
