@@ -16,7 +16,8 @@ struct CDQBench: ParsableCommand {
         discussion: """
         Scenarios:
           throughput  Q queues (default 256), writers at full speed: entries/s, CPU and system calls per entry
-          latency     one queue, one change at a time with a gap: write-to-consumer latency
+          latency     one queue, one change at a time with a gap: write-to-consumer latency, the engine
+                      also run to completion (its consuming thread polls it)
           scale       1, 16, 256 and 4096 queues (or --queues) at a fixed total rate: cost per wake-up
           drain       the phase-tag drain alone on filled queue memory, beside a plain memcpy
         Engine and baseline run alternately in the same process. Every run checks that each change
@@ -59,7 +60,7 @@ struct CDQBench: ParsableCommand {
         if scenario == .drain, let queues, queues != 1 { throw ValidationError("drain measures one queue: --queues 1") }
         guard rate > 0, rate <= 10_000_000 else { throw ValidationError("--rate must be in (0, 10000000]") }
         if let baselineThreads, !(1...256).contains(baselineThreads) { throw ValidationError("--baseline-threads must be 1...256") }
-        if let only, Side(rawValue: only) == nil { throw ValidationError("--only takes engine or baseline") }
+        if let only, Side(rawValue: only) == nil { throw ValidationError("--only takes engine, baseline or run-to-completion") }
     }
 
     func run() throws {
@@ -95,7 +96,7 @@ struct CDQBench: ParsableCommand {
         case .latency:
             let plan = RunPlan(queues: 1, entries: 4096, seconds: seconds, pace: .oneAtATime(gapNanoseconds: 200_000),
                                baselineThreads: threads)
-            return [try alternate("latency", plan, rounds: rounds, only: side)]
+            return [try alternate("latency", plan, rounds: rounds, only: side, sides: [.engine, .runToCompletion, .baseline])]
         case .scale:
             return try (queues.map { [$0] } ?? [1, 16, 256, 4096]).map { count in
                 let plan = RunPlan(queues: count, entries: Self.scaleEntries(count), seconds: seconds, pace: .rate(rate),

@@ -4,6 +4,8 @@ import Foundation
 /// Which way of consuming a run measures.
 enum Side: String {
     case engine, baseline
+    /// The engine driven by the consuming thread (`Engine.poll`).
+    case runToCompletion = "run-to-completion"
 }
 
 /// What one run looks like: the queues, the load, how long.
@@ -41,6 +43,7 @@ func measure(_ side: Side, _ plan: RunPlan) throws -> SideResult {
     let consumer: ConsumerSide = switch side {
     case .engine: try EngineSide(rig: rig, entries: plan.entries, probe: probe)
     case .baseline: try BaselineSide(rig: rig, entries: plan.entries, threads: plan.baselineThreads, probe: probe)
+    case .runToCompletion: try RunToCompletionSide(rig: rig, entries: plan.entries, probe: probe)
     }
     // Let the set-up traffic (first head updates, FIRST entries) settle.
     MonotonicClock.sleep(nanoseconds: 50_000_000)
@@ -77,14 +80,19 @@ func measure(_ side: Side, _ plan: RunPlan) throws -> SideResult {
     return result
 }
 
-/// Runs engine and baseline in turn, `rounds` times each.
-func alternate(_ scenario: String, _ plan: RunPlan, rounds: Int, only: Side?) throws -> ScenarioResult {
+/// Runs the sides in turn (engine and baseline unless told), `rounds` times each.
+func alternate(_ scenario: String, _ plan: RunPlan, rounds: Int, only: Side?,
+               sides: [Side] = [.engine, .baseline]) throws -> ScenarioResult {
     var result = ScenarioResult(scenario: scenario, queues: plan.queues, seconds: plan.seconds)
     for round in 1...rounds {
-        for side in [Side.engine, .baseline] where only == nil || only == side {
+        for side in sides where only == nil || only == side {
             log("\(scenario) \(plan.queues) queues: \(side.rawValue), round \(round) of \(rounds)")
             let run = try measure(side, plan)
-            if side == .engine { result.engine.add(run) } else { result.baseline.add(run) }
+            switch side {
+            case .engine: result.engine.add(run)
+            case .baseline: result.baseline.add(run)
+            case .runToCompletion: result.runToCompletion.add(run)
+            }
         }
     }
     return result

@@ -8,13 +8,15 @@ struct ScenarioResult {
     var seconds: Double
     var engine = SideResult()
     var baseline = SideResult()
+    /// The engine run to completion (the latency scenario); reported when it ran.
+    var runToCompletion = SideResult()
     /// Extra top-level JSON keys (the drain scenario's memory-copy figures).
     var extra: [String: Any] = [:]
     /// Extra table rows: label, engine, baseline.
     var extraRows: [(String, String, String)] = []
 
-    var lost: UInt64 { engine.lost + baseline.lost }
-    var duplicated: UInt64 { engine.duplicated + baseline.duplicated }
+    var lost: UInt64 { engine.lost + baseline.lost + runToCompletion.lost }
+    var duplicated: UInt64 { engine.duplicated + baseline.duplicated + runToCompletion.duplicated }
     var clean: Bool { lost == 0 && duplicated == 0 }
 
     private func ratio(_ engine: Double, _ baseline: Double) -> Double { baseline == 0 ? 0 : engine / baseline }
@@ -37,6 +39,10 @@ struct ScenarioResult {
             "lost": lost,
             "duplicated": duplicated,
         ]
+        if runToCompletion.runs > 0 {
+            object["engine_run_to_completion"] = runToCompletion.json
+            object["ratio_run_to_completion"] = ["p99": rounded(ratio(runToCompletion.p99, baseline.p99), 3)]
+        }
         object.merge(extra) { _, new in new }
         return object
     }
@@ -64,6 +70,12 @@ struct ScenarioResult {
             row("p99 us", engine.p99, baseline.p99, 1),
             row("p99.9 us", engine.p999, baseline.p999, 1),
         ]
+        if runToCompletion.runs > 0 {
+            let side = runToCompletion
+            lines.append("engine run to completion: p50 \(rounded(side.p50, 1)) us, p99 \(rounded(side.p99, 1)) us, "
+                         + "p99.9 \(rounded(side.p999, 1)) us, CPU \(rounded(side.cpuPerEntry, 1)) ns/entry, "
+                         + "\(rounded(side.systemCallsPerEntry, 4)) system calls/entry, lost \(side.lost) / duplicated \(side.duplicated)")
+        }
         for (label, engine, baseline) in extraRows {
             lines.append(pad(label, 26) + pad(engine, 16) + baseline)
         }

@@ -56,6 +56,10 @@ import Testing
         try checkCommon(object, scenario: "latency")
         let engine = try #require(object["engine"] as? [String: Any])
         #expect((engine["p99_us"] as? Double ?? 0) >= (engine["p50_us"] as? Double ?? 0))
+        // The engine run to completion: the polling thread books every change.
+        let inline = try #require(object["engine_run_to_completion"] as? [String: Any])
+        #expect((inline["entries"] as? Int ?? 0) > 0 && inline["lost"] as? Int == 0 && inline["duplicated"] as? Int == 0)
+        #expect((inline["p99_us"] as? Double ?? 0) >= (inline["p50_us"] as? Double ?? 0))
     }
 
     @Test func drainReportsTheMemoryCopyBesideIt() throws {
