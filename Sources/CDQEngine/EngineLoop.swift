@@ -110,15 +110,17 @@ final class EngineLoop {
     /// admin timeout.
     ///
     /// Run-to-completion (`inlineHandler` set): the records scanned go to
-    /// the handler before the loop waits, the wait lasts at most `limit`,
+    /// the handler before the transports' doorbells and the wait, the wait lasts at most `limit`,
     /// and none at all once records were handed out (`Engine.poll`).
     @discardableResult
     func turn(waitingAtMost limit: UInt64? = nil) throws(SystemError) -> (handedOut: Int, completions: Int) {
         turnNumber &+= 1
         sendAdminBacklog()
         scanReady()
-        flushTransports()
+        // Run-to-completion: the records before the doorbells, as a
+        // threaded consumer is woken from the scan itself.
         let handedOut = inlineHandler.map(deliverInline) ?? 0
+        flushTransports()
         let limit = handedOut > 0 ? 0 : limit
         if !pollingSlots.isEmpty || !ready.isEmpty {
             // Queues to scan next turn (polled, or stopped by the drain

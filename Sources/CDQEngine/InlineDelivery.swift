@@ -37,12 +37,11 @@ extension EngineLoop {
 /// thread. The loop and its io_uring were made on that thread (the ring is
 /// SINGLE_ISSUER: only that thread may submit), so only that thread polls.
 final class InlineDriver: @unchecked Sendable {
-    // @unchecked: `loop` is touched only with `mutex` held (the owner
-    // polling, or any thread shutting down); `insidePoll` and
-    // `stopRequested` only by the owner thread; `owner` is immutable.
+    // @unchecked: the loop is behind `loop`'s lock (the owner polling, or
+    // any thread shutting down); `insidePoll` and `stopRequested` are
+    // touched only by the owner thread; `owner` is immutable.
     private let owner: pthread_t
-    private var loop: EngineLoop?
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let loop: Locked<EngineLoop?>
     /// True while the owner thread is inside `poll` (in the handler or a
     /// completion callback): waiting for the engine there would wait for
     /// itself.
@@ -52,18 +51,11 @@ final class InlineDriver: @unchecked Sendable {
     /// Set once the loop is released; read without the lock (a handler
     /// registering a queue asks whether the engine runs while `poll` holds it).
     private let released = ManagedAtomic<Bool>(false)
+    private let shutDown = ManagedAtomic<Bool>(false)
 
     init(loop: EngineLoop) {
         owner = pthread_self()
-        self.loop = loop
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
+        self.loop = Locked(loop)
     }
 
     var isOwnerThread: Bool { pthread_equal(owner, pthread_self()) != 0 }
@@ -71,39 +63,33 @@ final class InlineDriver: @unchecked Sendable {
     /// Runs `body` with the loop under the lock; `.stopped` once it is gone.
     /// A loop whose turn failed is released here and the failure thrown.
     func withLoop<Result>(_ body: (EngineLoop) throws(SystemError) -> Result) throws(EngineError) -> Result {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        guard let loop else { throw .stopped }
-        do {
-            return try body(loop)
-        } catch {
-            loop.shared.fail(error)
-            releaseLocked()
-            throw .system(error)
+        let outcome: Swift.Result<Result, EngineError> = loop.withLock { current in
+            guard let running = current else { return .failure(.stopped) }
+            do throws(SystemError) {
+                return .success(try body(running))
+            } catch {
+                running.shared.fail(error)
+                release(&current)
+                return .failure(.system(error))
+            }
         }
+        return try outcome.get()
     }
 
     /// Releases every queue and answers every pending request, as the
-    /// threaded loop does when it ends; true the first time.
-    @discardableResult
-    func stop() -> Bool {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return releaseLocked()
+    /// threaded loop does when it ends.
+    func stop() {
+        loop.withLock { release(&$0) }
     }
 
-    @discardableResult
-    private func releaseLocked() -> Bool {
-        guard let loop else { return false }
-        loop.releaseEverything()
-        self.loop = nil
+    private func release(_ current: inout EngineLoop?) {
+        guard let running = current else { return }
+        running.releaseEverything()
+        current = nil
         released.store(true, ordering: .releasing)
-        return true
     }
 
     var isStopped: Bool { released.load(ordering: .acquiring) }
-
-    private let shutDown = ManagedAtomic<Bool>(false)
 
     /// True for the first shutdown only, whether the loop was released by
     /// it or by a failed turn before: telemetry stops once.

@@ -80,20 +80,29 @@ let cLibraryLogger: Logger = {
 @_cdecl("cdq_engine_create")
 public func cdqEngineCreate(_ config: UnsafePointer<cdq_engine_config>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     cCall { () throws(CAPIError) in
-        let out = try required(out, "out")
-        let given = config == nil
-            ? defaultEngineConfig()
-            : try StructIO.read(UnsafeRawPointer(config), over: defaultEngineConfig(), name: "cdq_engine_config")
-        let configuration = try engineConfiguration(given)
-        let engine = try system { () throws(SystemError) in try Engine(configuration) }
-        do throws(CAPIError) {
-            out.pointee = try Handles.engines.insert(CEngine(engine))
-        } catch {
-            engine.shutdown()
-            throw error
-        }
-        return 0
+        try createEngine(config, out) { configuration throws(SystemError) in try Engine(configuration) }
     }
+}
+
+/// Checks `config` (NULL: the defaults), makes the engine and hands out
+/// its handle; an engine that gets no handle is shut down again.
+func createEngine(
+    _ config: UnsafePointer<cdq_engine_config>?, _ out: UnsafeMutablePointer<OpaquePointer?>?,
+    _ make: (EngineConfiguration) throws(SystemError) -> Engine
+) throws(CAPIError) -> Int32 {
+    let out = try required(out, "out")
+    let given = config == nil
+        ? defaultEngineConfig()
+        : try StructIO.read(UnsafeRawPointer(config), over: defaultEngineConfig(), name: "cdq_engine_config")
+    let configuration = try engineConfiguration(given)
+    let engine = try system { () throws(SystemError) in try make(configuration) }
+    do throws(CAPIError) {
+        out.pointee = try Handles.engines.insert(CEngine(engine))
+    } catch {
+        engine.shutdown()
+        throw error
+    }
+    return 0
 }
 
 @_cdecl("cdq_engine_destroy")

@@ -15,29 +15,17 @@ public func cdqEngineCreateRunToCompletion(
     _ out: UnsafeMutablePointer<OpaquePointer?>?
 ) -> Int32 {
     cCall { () throws(CAPIError) in
-        let out = try required(out, "out")
         guard let handler else { throw CAPIError(EINVAL, "handler is NULL: a run-to-completion engine hands its records to it") }
         guard RecordLayout.matches else {
             throw CAPIError(ENOTSUP, "this build's CDQRecord layout differs from cdq_record; the library is miscompiled")
         }
-        let given = config == nil
-            ? defaultEngineConfig()
-            : try StructIO.read(UnsafeRawPointer(config), over: defaultEngineConfig(), name: "cdq_engine_config")
-        let configuration = try engineConfiguration(given)
         // The records are handed over in place: RecordLayout checked that
         // CDQRecord and cdq_record are the same bytes.
-        let engine = try system { () throws(SystemError) in
+        return try createEngine(config, out) { configuration throws(SystemError) in
             try Engine(runToCompletion: configuration, onRecords: { run in
                 handler(context, UnsafeRawPointer(run.baseAddress)?.assumingMemoryBound(to: cdq_record.self), run.count)
             })
         }
-        do throws(CAPIError) {
-            out.pointee = try Handles.engines.insert(CEngine(engine))
-        } catch {
-            engine.shutdown()
-            throw error
-        }
-        return 0
     }
 }
 
