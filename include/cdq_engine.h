@@ -50,7 +50,7 @@ const char *cdq_last_error(void);
 
 /* ---- Handles ------------------------------------------------------- */
 
-typedef struct cdq_engine cdq_engine;       /* one event loop thread */
+typedef struct cdq_engine cdq_engine;       /* one event loop: its own thread, or the caller's (run to completion) */
 typedef struct cdq_consumer cdq_consumer;   /* one ring, one consumer thread */
 typedef struct cdq_queue cdq_queue;         /* one attached CDQ */
 typedef struct cdq_simulator cdq_simulator; /* a simulated NVM subsystem, for tests */
