@@ -16,6 +16,8 @@ extension Engine {
     /// until `poll` hands the records out). Such a consumer is read by
     /// `poll` only; never pop or wait on it. `onQueueError`,
     /// `onQueueProblem` and callers' admin completions run inside `poll` too.
+    /// The engine keeps the handler until `shutdown`: a handler that holds
+    /// the engine keeps it alive until then.
     public convenience init(
         runToCompletion configuration: EngineConfiguration = EngineConfiguration(),
         onRecords handler: @escaping RecordHandler,
