@@ -1,54 +1,60 @@
-/// The one timer of moderation: queues whose deadline scan is pending, in
-/// the order they were listed.
+/// The one timer of moderation: the active moderated queues, and the tick
+/// at which they are due.
 ///
-/// Every active queue is scanned again one `scanInterval` after its last
-/// deadline scan, and the interval is the same for every queue, so listing
-/// a queue right after its scan keeps the list in deadline order without a
-/// heap: the front is always the next one due, and a turn's work is
-/// proportional to the queues that are due. A queue is listed at most once
-/// (`QueueSlot.deadlineListed`), so `maximumQueues` entries always suffice.
-/// A listed deadline can only be early, never late (a scan between listing
-/// and popping can only move the queue's deadline later): a popped entry
-/// whose queue is not due yet is listed again.
+/// Every active queue's deadline falls on the same grid (multiples of the
+/// scan interval, `QueueProtocol.scanDeadline`), so one tick serves them
+/// all: no heap, and a tick's work is one pass over the active queues (a
+/// queue that went idle, was lost or removed leaves the list during that
+/// pass). A queue is listed at most once (the shell keeps a flag per
+/// queue), so `capacity` entries always suffice and the storage is
+/// allocated once.
 package struct DeadlineList {
     package struct Entry: Equatable {
         package var index: Int
         package var generation: UInt16
-        package var deadline: UInt64
 
-        package init(index: Int, generation: UInt16, deadline: UInt64) {
+        package init(index: Int, generation: UInt16) {
             self.index = index
             self.generation = generation
-            self.deadline = deadline
         }
     }
 
     private var entries: [Entry]
-    private var start = 0
-    package private(set) var count = 0
+    private let capacity: Int
+    /// When the next tick is due; nil when no queue is listed.
+    package private(set) var nextTick: UInt64?
 
     package init(capacity: Int) {
         precondition(capacity > 0, "a deadline list holds at least one queue")
-        entries = Array(repeating: Entry(index: 0, generation: 0, deadline: 0), count: capacity)
+        self.capacity = capacity
+        entries = []
+        entries.reserveCapacity(capacity)
     }
 
-    package var isEmpty: Bool { count == 0 }
+    package var count: Int { entries.count }
+    package var isEmpty: Bool { entries.isEmpty }
 
-    /// When the front entry is due; nil when the list is empty.
-    package var nextDeadline: UInt64? { isEmpty ? nil : entries[start].deadline }
-
-    package mutating func append(_ entry: Entry) {
-        precondition(count < entries.count, "a queue is listed at most once")
-        entries[(start + count) % entries.count] = entry
-        count += 1
+    /// Lists a queue whose deadline is `deadline`.
+    package mutating func list(_ entry: Entry, deadline: UInt64) {
+        precondition(entries.count < capacity, "a queue is listed at most once")
+        entries.append(entry)
+        nextTick = min(nextTick ?? deadline, deadline)
     }
 
-    /// Removes and returns the front entry if it is due at `now`.
-    package mutating func popDue(now: UInt64) -> Entry? {
-        guard count > 0, entries[start].deadline <= now else { return nil }
-        let entry = entries[start]
-        start = (start + 1) % entries.count
-        count -= 1
-        return entry
+    /// At a due tick (`now` at or past `nextTick`), hands every listed
+    /// entry to `visit`, which answers whether the queue stays listed, and
+    /// sets the next tick to `next` (nil once nothing stays). Returns false
+    /// when no tick was due.
+    @discardableResult
+    package mutating func tick(now: UInt64, next: UInt64, _ visit: (Entry) -> Bool) -> Bool {
+        guard let due = nextTick, now >= due else { return false }
+        var kept = 0
+        for position in entries.indices where visit(entries[position]) {
+            entries[kept] = entries[position]
+            kept += 1
+        }
+        entries.removeLast(entries.count - kept)
+        nextTick = kept > 0 ? next : nil
+        return true
     }
 }

@@ -64,7 +64,7 @@ public struct EngineConfiguration: Sendable {
 }
 
 /// Where to arm a queue's tail pointer trigger, relative to its new head.
-public enum TriggerPolicy: Sendable, Equatable {
+public enum TriggerPolicy: Sendable, Equatable, BitwiseCopyable {
     /// Wake on the first new entry, and a head update after every scan
     /// that consumed entries: lowest latency, one event and one admin
     /// command per entry at low rates.
@@ -91,7 +91,7 @@ public enum TriggerPolicy: Sendable, Equatable {
 /// entries in `enterConsecutiveScans` scans in a row is polled by the loop
 /// without events (and without a trigger); after `leaveEmptyScans` empty
 /// polls in a row it goes back to events.
-public struct PollingPolicy: Sendable, Equatable {
+public struct PollingPolicy: Sendable, Equatable, BitwiseCopyable {
     public var enterEntriesPerScan: Int
     public var enterConsecutiveScans: Int
     public var leaveEmptyScans: Int

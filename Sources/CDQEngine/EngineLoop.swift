@@ -37,9 +37,15 @@ final class EngineLoop {
     private var scanning: [Int] = []
     /// Queues in polling mode: scheduled every turn without an event.
     private var pollingSlots: [Int] = []
-    /// Moderated queues waiting for their deadline scan, soonest first.
+    /// The active moderated queues, and the tick their deadline scans are due at.
     private var deadlines: DeadlineList
     private var consumers: [Consumer] = []
+    /// Consumers given records since they were last woken (by index), and
+    /// which: each is woken once a turn, after every scan of the turn, not
+    /// once per queue (a consumer that pops between two scans would cost a
+    /// wake-up each time).
+    private var consumersToWake: [Bool] = []
+    private var wakeList: [Int] = []
     private var stalledByConsumer: [[Int]] = []
     private var transports: [any AdminTransport] = []
     private var transportsToFlush: [Bool] = []
@@ -108,6 +114,7 @@ final class EngineLoop {
         sendAdminBacklog()
         scheduleDueDeadlines()
         scanReady()
+        wakeConsumers()
         flushTransports()
         if let wait = waitLimit() {
             _ = try ring.submitAndWait(timeoutNanoseconds: Int64(wait))
@@ -120,6 +127,7 @@ final class EngineLoop {
         ring.forEachCompletion { completion in
             do throws(SystemError) { try handle(completion) } catch { failure = failure ?? error }
         }
+        wakeConsumers() // records delivered by completions (a lost queue's)
         if let failure { throw failure }
         for index in pollingSlots { schedule(index) }
     }
@@ -129,7 +137,7 @@ final class EngineLoop {
     /// allow 20 µs; the next deadline scan, the time until it is due.
     private func waitLimit() -> UInt64? {
         var limit: UInt64? = !pollingSlots.isEmpty || !ready.isEmpty ? 20_000 : nil
-        if let deadline = deadlines.nextDeadline {
+        if let deadline = deadlines.nextTick {
             let now = MonotonicClock.nanoseconds()
             let untilDue = deadline > now ? deadline - now : 0
             limit = min(limit ?? untilDue, untilDue)
@@ -207,28 +215,41 @@ final class EngineLoop {
         ready.append(index)
     }
 
-    /// Schedules the moderated queues whose deadline scan is due; a
-    /// listed queue that is gone, idle again, or not due yet is dropped or
-    /// listed anew.
+    /// At a due tick, gives every active moderated queue its deadline
+    /// scan: the core settles the ones with nothing new with one look at a
+    /// phase tag, the others are scanned; a listed queue that is gone or
+    /// idle again leaves the list.
     private func scheduleDueDeadlines() {
-        guard !deadlines.isEmpty else { return }
+        guard let due = deadlines.nextTick else { return }
         let now = MonotonicClock.nanoseconds()
-        while let entry = deadlines.popDue(now: now) {
-            guard let slot = slots[entry.index], slot.generation == entry.generation else { continue }
-            slot.deadlineListed = false
-            guard let deadline = slot.core.scanDeadline else { continue }
-            guard deadline <= now else { listDeadline(slot); continue }
-            // The scan lists the queue again with its next deadline.
-            slot.counters.deadlineScans.add(1)
-            schedule(slot.index)
+        guard now >= due else { return }
+        let next = QueueProtocol.deadline(after: now, budget: configuration.deliveryBudgetNanoseconds)
+        deadlines.tick(now: now, next: next) { entry in
+            guard let slot = slots[entry.index], slot.generation == entry.generation else { return false }
+            let memory = slot.memory
+            switch slot.core.handleDeadlineTick(now: now, scanPending: slot.scheduled || slot.wokenAt != 0, hasNewEntry: { index, phase in
+                PhaseTagDrain.isNew(memory, index: index, phase: phase)
+            }) {
+            case .idle:
+                slot.deadlineListed = false
+                return false
+            case .notDue:
+                break
+            case .handled:
+                slot.counters.deadlineScans.add(1)
+            case .scan:
+                slot.counters.deadlineScans.add(1)
+                schedule(slot.index)
+            }
+            return true
         }
     }
 
-    /// Puts a moderated active queue on the deadline list, once.
+    /// Lists a moderated queue that became active, once.
     private func listDeadline(_ slot: QueueSlot) {
         guard !slot.deadlineListed, let deadline = slot.core.scanDeadline else { return }
         slot.deadlineListed = true
-        deadlines.append(.init(index: slot.index, generation: slot.generation, deadline: deadline))
+        deadlines.list(.init(index: slot.index, generation: slot.generation), deadline: deadline)
     }
 
     private func scanReady() {
@@ -252,7 +273,7 @@ final class EngineLoop {
         if slot.core.polling { slot.counters.polls.add(1) }
         let (drained, consumerFull) = drain(slot)
         if drained > 0 {
-            if slot.consumer.wakeConsumer() { shared.counters.systemCalls.add(1) }
+            markForWake(slot)
             if slot.wokenAt != 0 {
                 _ = latency.record(MonotonicClock.nanoseconds() &- slot.wokenAt)
             }
@@ -315,6 +336,21 @@ final class EngineLoop {
             slot.counters.countProblem(problem)
             shared.report(handle, .entry(problem, record.entry))
         }
+    }
+
+    private func markForWake(_ slot: QueueSlot) {
+        guard !consumersToWake[slot.consumerIndex] else { return }
+        consumersToWake[slot.consumerIndex] = true
+        wakeList.append(slot.consumerIndex)
+    }
+
+    /// Wakes each consumer that got records this turn, once.
+    private func wakeConsumers() {
+        for index in wakeList {
+            consumersToWake[index] = false
+            if consumers[index].wakeConsumer() { shared.counters.systemCalls.add(1) }
+        }
+        wakeList.removeAll(keepingCapacity: true)
     }
 
     private func stall(_ slot: QueueSlot) {
@@ -412,7 +448,7 @@ final class EngineLoop {
         let budget = slot.core.drainBudget
         if budget > 0 {
             let (drained, consumerFull) = drain(slot)
-            if drained > 0, slot.consumer.wakeConsumer() { shared.counters.systemCalls.add(1) }
+            if drained > 0 { markForWake(slot) }
             slot.core.handleDrainedAfterLoss(drained: drained, budget: budget, consumerFull: consumerFull)
             if consumerFull { stall(slot); return }
             if slot.core.drainBudget > 0 { schedule(slot.index); return }
@@ -430,7 +466,7 @@ final class EngineLoop {
         slot.consumer.ring.commit(1)
         slot.core.handleLossRecordDelivered()
         slot.counters.entries.add(1)
-        if slot.consumer.wakeConsumer() { shared.counters.systemCalls.add(1) }
+        markForWake(slot)
     }
 
     private func markForFlush(_ transport: any AdminTransport) {
@@ -569,6 +605,7 @@ final class EngineLoop {
     private func addConsumer(_ consumer: Consumer, index: Int) throws(SystemError) {
         precondition(index == consumers.count, "consumers are registered in order")
         consumers.append(consumer)
+        consumersToWake.append(false)
         stalledByConsumer.append([])
         try poll(consumer.spaceEvent.fileDescriptor, .space, index: index)
     }
@@ -638,6 +675,7 @@ final class EngineLoop {
 
     /// Frees every slot and answers pending removals, so no caller blocks forever.
     private func releaseEverything() {
+        wakeConsumers()
         shared.publish(latency)
         for case let slot? in slots {
             if let removal = slot.removal { finishRemoval(slot, removal) }

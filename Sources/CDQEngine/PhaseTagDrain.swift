@@ -184,6 +184,14 @@ public enum PhaseTagDrain {
         return false
     }
 
+    /// The slot `index` carries `phase`: one acquire load of its
+    /// attributes byte, the question a deadline tick asks of an active
+    /// queue before anything else.
+    @inline(__always)
+    package static func isNew(_ memory: UnsafeRawPointer, index: UInt32, phase: Bool) -> Bool {
+        (phaseByte(memory, index) & 1 == 1) == phase
+    }
+
     @inline(__always)
     private static func phaseByte(_ memory: UnsafeRawPointer, _ index: UInt32) -> UInt8 {
         let entry = memory + Int(index) * MigrationQueueEntry.size + MigrationQueueEntry.attributesOffset

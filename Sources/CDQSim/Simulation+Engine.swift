@@ -19,13 +19,26 @@ extension Simulation {
 
     /// As `EngineLoop.scheduleDueDeadlines`, then a turn.
     func deadlineTurn() {
-        while let entry = deadlines.popDue(now: now) {
+        let next = QueueProtocol.deadline(after: now, budget: parameters.configuration.deliveryBudgetNanoseconds)
+        deadlines.tick(now: now, next: next) { entry in
             let queue = queues[entry.index]
-            queue.deadlineListed = false
-            guard queue.registered, let deadline = queue.core.scanDeadline else { continue }
-            guard deadline <= now else { listDeadline(queue); continue }
-            record(.deadline(queue: queue.index))
-            schedule(queue.index)
+            guard queue.registered else { return false }
+            let memory = queue.memory
+            switch queue.core.handleDeadlineTick(now: now, scanPending: queue.scheduled, hasNewEntry: { index, phase in
+                PhaseTagDrain.isNew(memory, index: index, phase: phase)
+            }) {
+            case .idle:
+                queue.deadlineListed = false
+                return false
+            case .notDue:
+                break
+            case .handled:
+                record(.deadline(queue: queue.index, scanned: false))
+            case .scan:
+                record(.deadline(queue: queue.index, scanned: true))
+                schedule(queue.index)
+            }
+            return true
         }
         engineTurn()
     }
@@ -33,7 +46,7 @@ extension Simulation {
     func listDeadline(_ queue: SimQueue) {
         guard !queue.deadlineListed, let deadline = queue.core.scanDeadline else { return }
         queue.deadlineListed = true
-        deadlines.append(.init(index: queue.index, generation: 0, deadline: deadline))
+        deadlines.list(.init(index: queue.index, generation: 0), deadline: deadline)
     }
 
     /// One loop turn: polled queues are scheduled, then every ready queue is scanned.

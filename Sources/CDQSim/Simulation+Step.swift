@@ -41,7 +41,7 @@ extension Simulation {
             return
         }
         // The loop's wait ends at the next deadline: a turn runs then.
-        if let deadline = deadlines.nextDeadline, now >= deadline {
+        if let deadline = deadlines.nextTick, now >= deadline {
             deadlineTurn()
             return
         }

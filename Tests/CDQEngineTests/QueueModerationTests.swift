@@ -151,19 +151,32 @@ import Testing
         #expect(queue.scanDeadline == nil && queue.nextHeadUpdate() == .none)
     }
 
-    /// The list keeps queues in the order they were listed and gives out
-    /// only those that are due.
-    @Test func theDeadlineListGivesOutOnlyWhatIsDue() {
-        var list = DeadlineList(capacity: 3)
-        list.append(.init(index: 0, generation: 1, deadline: 10))
-        list.append(.init(index: 2, generation: 1, deadline: 20))
-        list.append(.init(index: 1, generation: 1, deadline: 30))
-        #expect(list.nextDeadline == 10)
-        #expect(list.popDue(now: 5) == nil)
-        #expect(list.popDue(now: 25)?.index == 0)
-        #expect(list.popDue(now: 25)?.index == 2)
-        #expect(list.popDue(now: 25) == nil && list.count == 1)
-        list.append(.init(index: 0, generation: 2, deadline: 40))
-        #expect(list.popDue(now: 100)?.index == 1 && list.popDue(now: 100)?.generation == 2 && list.isEmpty)
+    /// One tick serves every listed queue: none before it is due, each
+    /// listed queue visited once at it, and a queue that is no longer
+    /// active leaves the list there.
+    @Test func theDeadlineListTicksForEveryListedQueueAtOnce() {
+        var list = DeadlineList(capacity: 4)
+        #expect(list.nextTick == nil)
+        list.list(.init(index: 0, generation: 1), deadline: 30)
+        list.list(.init(index: 2, generation: 1), deadline: 20)
+        list.list(.init(index: 1, generation: 1), deadline: 30)
+        #expect(list.nextTick == 20)
+        var visited: [Int] = []
+        #expect(!list.tick(now: 19, next: 40) { visited.append($0.index); return true })
+        #expect(visited.isEmpty)
+        #expect(list.tick(now: 20, next: 40) { visited.append($0.index); return $0.index != 2 })
+        #expect(visited == [0, 2, 1] && list.count == 2 && list.nextTick == 40)
+        #expect(list.tick(now: 45, next: 60) { _ in false })
+        #expect(list.isEmpty && list.nextTick == nil)
+    }
+
+    /// Every queue's deadline falls on the same grid, at most one interval
+    /// after its last deadline scan: one tick serves them all.
+    @Test func deadlinesOfAllQueuesFallOnOneGrid() {
+        let interval = QueueProtocol.scanInterval(budget: Self.budget)
+        for now: UInt64 in [0, 1, interval - 1, interval, 5 * interval + 7, 1 << 40] {
+            let deadline = QueueProtocol.deadline(after: now, budget: Self.budget)
+            #expect(deadline > now && deadline - now <= interval && deadline % interval == 0)
+        }
     }
 }

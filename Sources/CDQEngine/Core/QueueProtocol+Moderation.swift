@@ -7,9 +7,11 @@
 /// - **Idle**: the trigger is armed on the next entry, so the first change
 ///   after a quiet spell wakes the engine at once. No timer.
 /// - **Active** (entries were found): the queue is scanned on a deadline,
-///   at most `scanInterval` after its last deadline scan, whatever the
-///   events do, so every entry reaches the consumer within the delivery
-///   budget. The trigger is a safety net placed far ahead
+///   at the next multiple of `scanInterval` after its last deadline scan,
+///   whatever the events do, so every entry reaches the consumer within
+///   the delivery budget. The multiples are the same for every queue, so
+///   one loop turn scans every active queue at once: a thousand turns a
+///   second at the default budget, however many queues are active. The trigger is a safety net placed far ahead
 ///   (`safetyTriggerDistance`): it fires only for a burst that would fill
 ///   the queue before the next deadline. Head updates go out only when
 ///   the consumed entries not yet handed back reach `returnThreshold`, or
@@ -33,11 +35,19 @@ extension QueueProtocol {
     /// Whether the queue follows the moderated policy.
     package var moderated: Bool { configuration.trigger == .moderated }
 
-    /// Time between deadline scans: the budget less an eighth, which is
-    /// left for the loop's own lateness and the hand-off to the consumer.
-    package var scanInterval: UInt64 {
-        let budget = configuration.deliveryBudgetNanoseconds
-        return budget - budget / 8
+    /// Time between deadline scans (and the grid they fall on): the budget
+    /// less an eighth, which is left for the loop's own lateness and the
+    /// hand-off to the consumer.
+    package var scanInterval: UInt64 { Self.scanInterval(budget: configuration.deliveryBudgetNanoseconds) }
+
+    package static func scanInterval(budget: UInt64) -> UInt64 { budget - budget / 8 }
+
+    /// The first multiple of the scan interval after `now`: at most one
+    /// interval away, and the same for every queue of an engine (one tick
+    /// serves them all, `DeadlineList`).
+    package static func deadline(after now: UInt64, budget: UInt64) -> UInt64 {
+        let interval = scanInterval(budget: budget)
+        return (now / interval &+ 1) &* interval
     }
 
     /// Consumed entries the controller may keep before a head update hands
@@ -63,14 +73,47 @@ extension QueueProtocol {
     /// these in order); nil when none is (idle, polled, lost, removed).
     package var scanDeadline: UInt64? {
         guard moderationActive, isActive, !polling else { return nil }
-        return lastDeadlineScan &+ (plantedBug == .lateDeadline ? 4 &* scanInterval : scanInterval)
+        return plantedBug == .lateDeadline ? nextDeadlineScan &+ 3 &* scanInterval : nextDeadlineScan
     }
+
 
     /// The controller's tail pointer event arrived: its trigger fired and
     /// disarmed itself (cdq-protocol.md §3), so a head update must arm it
     /// again before the next one can come.
     package mutating func handleTailPointerEvent() {
         triggerArmed = false
+    }
+
+    /// What a deadline tick asks of the caller for one listed queue.
+    package enum DeadlineTick: Sendable, Equatable {
+        /// The queue is no longer active (idle, polled, lost, removed): unlist it.
+        case idle
+        /// Its deadline is later.
+        case notDue
+        /// Nothing new: the tick was its deadline scan (keep it listed).
+        case handled
+        /// Scan it (entries, or a head update is due).
+        case scan
+    }
+
+    /// The deadline tick at `now`. Most active queues have nothing new at
+    /// most ticks, so the question is asked with one load
+    /// (`hasNewEntry(readIndex, expectedPhase)`, the caller's look at the
+    /// slot's phase tag) instead of a scan; then the tick counts as an
+    /// empty deadline scan here. It is not a scan for the watchdog
+    /// (`lastScan` stays), so the watchdog's own full scan, with its
+    /// look-ahead for a tail that jumped, still comes every interval.
+    /// `scanPending`: an event or an earlier decision already scheduled
+    /// the queue.
+    package mutating func handleDeadlineTick(
+        now: UInt64, scanPending: Bool, hasNewEntry: (_ readIndex: UInt32, _ phase: Bool) -> Bool
+    ) -> DeadlineTick {
+        guard let deadline = scanDeadline else { return .idle }
+        guard deadline <= now else { return .notDue }
+        if scanPending || stalled || needsHeadUpdate || hasNewEntry(readIndex, expectedPhase) { return .scan }
+        moderate(drained: 0, now: now)
+        // Going idle makes a head update due: the scan sends it.
+        return needsHeadUpdate ? .scan : .handled
     }
 
     /// The moderation part of `handleScanned`: a scan that found entries
@@ -83,17 +126,19 @@ extension QueueProtocol {
             return
         }
         drainedSinceDeadline &+= UInt32(clamping: drained)
-        guard now &- lastDeadlineScan >= scanInterval else { return }
+        guard now >= nextDeadlineScan else { return }
         entriesPerInterval = (entriesPerInterval &* 3 &+ drainedSinceDeadline &+ 3) / 4
         emptyDeadlineScans = drainedSinceDeadline == 0 ? emptyDeadlineScans + 1 : 0
         drainedSinceDeadline = 0
         lastDeadlineScan = now
+        nextDeadlineScan = Self.deadline(after: now, budget: configuration.deliveryBudgetNanoseconds)
         if emptyDeadlineScans >= Self.quietDeadlineScans { endModeration() }
     }
 
     private mutating func beginModeration(now: UInt64) {
         moderationActive = true
         lastDeadlineScan = now
+        nextDeadlineScan = Self.deadline(after: now, budget: configuration.deliveryBudgetNanoseconds)
         drainedSinceDeadline = 0
         emptyDeadlineScans = 0
     }
