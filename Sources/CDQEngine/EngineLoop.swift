@@ -37,10 +37,18 @@ final class EngineLoop {
     private var scanning: [Int] = []
     /// Queues in polling mode: scheduled every turn without an event.
     private var pollingSlots: [Int] = []
+    /// The active moderated queues, and the tick their deadline scans are due at.
+    private var deadlines: DeadlineList
     private(set) var consumers: [Consumer] = []
     /// Run-to-completion: the embedder's handler, called on the loop's
     /// (the embedder's) thread at each turn; nil: consumers on their own threads.
     var inlineHandler: RecordHandler?
+    /// Consumers given records since they were last woken (by index), and
+    /// which: each is woken once a turn, after every scan of the turn, not
+    /// once per queue (a consumer that pops between two scans would cost a
+    /// wake-up each time).
+    private var consumersToWake: [Bool] = []
+    private var wakeList: [Int] = []
     private var stalledByConsumer: [[Int]] = []
     private var transports: [any AdminTransport] = []
     private var transportsToFlush: [Bool] = []
@@ -68,6 +76,7 @@ final class EngineLoop {
         ring = try IOURing(RingConfiguration(entries: configuration.ringEntries, bigEntries: true))
         slots = Array(repeating: nil, count: configuration.maximumQueues)
         generations = GenerationTable(slots: configuration.maximumQueues)
+        deadlines = DeadlineList(capacity: configuration.maximumQueues)
         ready.reserveCapacity(configuration.maximumQueues)
         scanning.reserveCapacity(configuration.maximumQueues)
         discardedCounter = .allocate(capacity: 1)
@@ -116,18 +125,16 @@ final class EngineLoop {
     func turn(waitingAtMost limit: UInt64? = nil) throws(SystemError) -> (handedOut: Int, completions: Int) {
         turnNumber &+= 1
         sendAdminBacklog()
+        scheduleDueDeadlines()
         scanReady()
+        wakeConsumers()
         // Run-to-completion: the records before the doorbells, as a
-        // threaded consumer is woken from the scan itself.
+        // threaded consumer is woken before them.
         let handedOut = inlineHandler.map(deliverInline) ?? 0
         flushTransports()
-        let limit = handedOut > 0 ? 0 : limit
-        if !pollingSlots.isEmpty || !ready.isEmpty {
-            // Queues to scan next turn (polled, or stopped by the drain
-            // batch): wait at most 20 µs for completions.
-            _ = try ring.submitAndWait(timeoutNanoseconds: Int64(min(20_000, limit ?? 20_000)))
-        } else if let limit {
-            _ = try ring.submitAndWait(timeoutNanoseconds: Int64(min(limit, UInt64(Int64.max))))
+        let wait = handedOut > 0 ? 0 : [waitLimit(), limit].compactMap { $0 }.min()
+        if let wait {
+            _ = try ring.submitAndWait(timeoutNanoseconds: Int64(min(wait, UInt64(Int64.max))))
         } else {
             try ring.submitAndWait(minimum: 1)
         }
@@ -137,9 +144,23 @@ final class EngineLoop {
         let completions = ring.forEachCompletion { completion in
             do throws(SystemError) { try handle(completion) } catch { failure = failure ?? error }
         }
+        wakeConsumers() // records delivered by completions (a lost queue's)
         if let failure { throw failure }
         for index in pollingSlots { schedule(index) }
         return (handedOut, completions)
+    }
+
+    /// How long the turn may wait for completions; nil: until one comes.
+    /// Queues to scan next turn (polled, or stopped by the drain batch)
+    /// allow 20 µs; the next deadline scan, the time until it is due.
+    private func waitLimit() -> UInt64? {
+        var limit: UInt64? = !pollingSlots.isEmpty || !ready.isEmpty ? 20_000 : nil
+        if let deadline = deadlines.nextTick {
+            let now = MonotonicClock.nanoseconds()
+            let untilDue = deadline > now ? deadline - now : 0
+            limit = min(limit ?? untilDue, untilDue)
+        }
+        return limit
     }
 
     /// Queues are waiting to be scanned at the next turn.
@@ -152,6 +173,7 @@ final class EngineLoop {
             // A queue being removed keeps its cancelled poll cancelled.
             guard let slot = current(tag), slot.removal == nil else { return }
             slot.counters.wakeups.add(1)
+            slot.core.handleTailPointerEvent()
             if slot.wokenAt == 0 { slot.wokenAt = MonotonicClock.nanoseconds() }
             if !completion.hasMore { slot.pollArmed = false; try armReadiness(slot) }
             try readCounter(slot)
@@ -214,6 +236,43 @@ final class EngineLoop {
         ready.append(index)
     }
 
+    /// At a due tick, gives every active moderated queue its deadline
+    /// scan: the core settles the ones with nothing new with one look at a
+    /// phase tag, the others are scanned; a listed queue that is gone or
+    /// idle again leaves the list.
+    private func scheduleDueDeadlines() {
+        guard let due = deadlines.nextTick else { return }
+        let now = MonotonicClock.nanoseconds()
+        guard now >= due else { return }
+        let next = QueueProtocol.deadline(after: now, budget: configuration.deliveryBudgetNanoseconds)
+        deadlines.tick(now: now, next: next) { entry in
+            guard let slot = slots[entry.index], slot.generation == entry.generation else { return false }
+            let memory = slot.memory
+            switch slot.core.handleDeadlineTick(now: now, scanPending: slot.scheduled || slot.wokenAt != 0, hasNewEntry: { index, phase in
+                PhaseTagDrain.isNew(memory, index: index, phase: phase)
+            }) {
+            case .idle:
+                slot.deadlineListed = false
+                return false
+            case .notDue:
+                break
+            case .handled:
+                slot.counters.deadlineScans.add(1)
+            case .scan:
+                slot.counters.deadlineScans.add(1)
+                schedule(slot.index)
+            }
+            return true
+        }
+    }
+
+    /// Lists a moderated queue that became active, once.
+    private func listDeadline(_ slot: QueueSlot) {
+        guard !slot.deadlineListed, let deadline = slot.core.scanDeadline else { return }
+        slot.deadlineListed = true
+        deadlines.list(.init(index: slot.index, generation: slot.generation), deadline: deadline)
+    }
+
     private func scanReady() {
         guard !ready.isEmpty else { return }
         let now = MonotonicClock.nanoseconds()
@@ -235,7 +294,7 @@ final class EngineLoop {
         if slot.core.polling { slot.counters.polls.add(1) }
         let (drained, consumerFull) = drain(slot)
         if drained > 0 {
-            if slot.consumer.wakeConsumer() { shared.counters.systemCalls.add(1) }
+            markForWake(slot)
             if slot.wokenAt != 0 {
                 _ = latency.record(MonotonicClock.nanoseconds() &- slot.wokenAt)
             }
@@ -250,6 +309,7 @@ final class EngineLoop {
         }
         if slot.core.scanAgain(drained: drained) { schedule(slot.index) }
         requestHeadUpdate(slot)
+        listDeadline(slot)
     }
 
     /// Copies new entries straight into the consumer ring; stops at the
@@ -297,6 +357,21 @@ final class EngineLoop {
             slot.counters.countProblem(problem)
             shared.report(handle, .entry(problem, record.entry))
         }
+    }
+
+    private func markForWake(_ slot: QueueSlot) {
+        guard !consumersToWake[slot.consumerIndex] else { return }
+        consumersToWake[slot.consumerIndex] = true
+        wakeList.append(slot.consumerIndex)
+    }
+
+    /// Wakes each consumer that got records this turn, once.
+    private func wakeConsumers() {
+        for index in wakeList {
+            consumersToWake[index] = false
+            if consumers[index].wakeConsumer() { shared.counters.systemCalls.add(1) }
+        }
+        wakeList.removeAll(keepingCapacity: true)
     }
 
     private func stall(_ slot: QueueSlot) {
@@ -364,6 +439,9 @@ final class EngineLoop {
             // Scan once more after arming: entries posted before the trigger
             // was armed would otherwise wait for a wrap (the lost wake-up, §4).
             if slot.removal == nil { schedule(slot.index) }
+            // A queue stalled on its consumer is not scanned, but what the
+            // consumer's ring already holds goes back to the controller.
+            if slot.core.stalled { requestHeadUpdate(slot) }
         case .done:
             break
         }
@@ -399,7 +477,7 @@ final class EngineLoop {
         let budget = slot.core.drainBudget
         if budget > 0 {
             let (drained, consumerFull) = drain(slot)
-            if drained > 0, slot.consumer.wakeConsumer() { shared.counters.systemCalls.add(1) }
+            if drained > 0 { markForWake(slot) }
             slot.core.handleDrainedAfterLoss(drained: drained, budget: budget, consumerFull: consumerFull)
             if consumerFull { stall(slot); return }
             if slot.core.drainBudget > 0 { schedule(slot.index); return }
@@ -417,7 +495,7 @@ final class EngineLoop {
         slot.consumer.ring.commit(1)
         slot.core.handleLossRecordDelivered()
         slot.counters.entries.add(1)
-        if slot.consumer.wakeConsumer() { shared.counters.systemCalls.add(1) }
+        markForWake(slot)
     }
 
     private func markForFlush(_ transport: any AdminTransport) {
@@ -554,6 +632,7 @@ final class EngineLoop {
     private func addConsumer(_ consumer: Consumer, index: Int) throws(SystemError) {
         precondition(index == consumers.count, "consumers are registered in order")
         consumers.append(consumer)
+        consumersToWake.append(false)
         stalledByConsumer.append([])
         try poll(consumer.spaceEvent.fileDescriptor, .space, index: index)
     }
@@ -623,6 +702,7 @@ final class EngineLoop {
 
     /// Frees every slot and answers pending removals, so no caller blocks forever.
     func releaseEverything() {
+        wakeConsumers()
         shared.publish(latency)
         for case let slot? in slots {
             if let removal = slot.removal { finishRemoval(slot, removal) }

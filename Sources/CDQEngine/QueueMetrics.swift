@@ -4,7 +4,7 @@ import CoreMetrics
 /// telemetry tick (never from the loop). Names follow Prometheus'
 /// conventions: counters end in `_total`, sizes are counts of records.
 struct QueueMetrics {
-    let entries, wakeups, headUpdates, adminErrors, stalls, overflows, problems, losses: Counter
+    let entries, wakeups, headUpdates, adminErrors, stalls, overflows, problems, losses, deadlineScans: Counter
     let ringRecords: Gauge
 
     init(_ labels: QueueLabels, factory: any MetricsFactory) {
@@ -18,6 +18,7 @@ struct QueueMetrics {
         overflows = counter("overflows")
         problems = counter("problem_entries")
         losses = counter("queue_losses")
+        deadlineScans = counter("deadline_scans")
         ringRecords = Gauge(label: "cdq_engine_consumer_ring_records", dimensions: dimensions, factory: factory)
     }
 
@@ -35,11 +36,12 @@ struct QueueMetrics {
         add(overflows, \.overflows)
         add(problems, \.problems)
         add(losses, \.queueLosses)
+        add(deadlineScans, \.deadlineScans)
         ringRecords.record(records)
     }
 
     func destroy() {
-        for counter in [entries, wakeups, headUpdates, adminErrors, stalls, overflows, problems, losses] { counter.destroy() }
+        for counter in [entries, wakeups, headUpdates, adminErrors, stalls, overflows, problems, losses, deadlineScans] { counter.destroy() }
         ringRecords.destroy()
     }
 }

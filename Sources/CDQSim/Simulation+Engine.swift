@@ -13,7 +13,40 @@ extension Simulation {
 
     func readiness(_ index: Int) {
         record(.readiness(queue: index))
+        queues[index].core.handleTailPointerEvent()
         schedule(index)
+    }
+
+    /// As `EngineLoop.scheduleDueDeadlines`, then a turn.
+    func deadlineTurn() {
+        let next = QueueProtocol.deadline(after: now, budget: parameters.configuration.deliveryBudgetNanoseconds)
+        deadlines.tick(now: now, next: next) { entry in
+            let queue = queues[entry.index]
+            guard queue.registered else { return false }
+            let memory = queue.memory
+            switch queue.core.handleDeadlineTick(now: now, scanPending: queue.scheduled, hasNewEntry: { index, phase in
+                PhaseTagDrain.isNew(memory, index: index, phase: phase)
+            }) {
+            case .idle:
+                queue.deadlineListed = false
+                return false
+            case .notDue:
+                break
+            case .handled:
+                record(.deadline(queue: queue.index, scanned: false))
+            case .scan:
+                record(.deadline(queue: queue.index, scanned: true))
+                schedule(queue.index)
+            }
+            return true
+        }
+        engineTurn()
+    }
+
+    func listDeadline(_ queue: SimQueue) {
+        guard !queue.deadlineListed, let deadline = queue.core.scanDeadline else { return }
+        queue.deadlineListed = true
+        deadlines.list(.init(index: queue.index, generation: 0), deadline: deadline)
     }
 
     /// One loop turn: polled queues are scheduled, then every ready queue is scanned.
@@ -43,6 +76,7 @@ extension Simulation {
         }
         if queue.core.scanAgain(drained: drained) { schedule(queue.index) }
         requestHeadUpdate(queue)
+        listDeadline(queue)
     }
 
     /// Copies new entries into the consumer's ring within the core's budget.
@@ -92,7 +126,10 @@ extension Simulation {
         switch queue.core.handleHeadUpdateCompleted(result) {
         case .ignored: return
         case .lost(let loss, _): lost(queue, loss)
-        case .failed, .rescan: if queue.removalAskedAt == nil { schedule(queue.index) }
+        case .failed: if queue.removalAskedAt == nil { schedule(queue.index) }
+        case .rescan:
+            if queue.removalAskedAt == nil { schedule(queue.index) }
+            if queue.core.stalled { requestHeadUpdate(queue) }
         case .done: break
         }
         if queue.removalAskedAt != nil { release(queue) }

@@ -18,7 +18,7 @@ final class EngineFixture {
     var queues: [AttachedQueue] = []
 
     init(controllers: Int, configuration: EngineConfiguration = EngineConfiguration(),
-         capacity: UInt64 = 1 << 16, onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)? = nil,
+         capacity: UInt64 = 1 << 16, adminDepth: Int = 1024, onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)? = nil,
          onQueueProblem: (@Sendable (QueueHandle, QueueProblem) -> Void)? = nil,
          runToCompletion handler: RecordHandler? = nil) throws {
         subsystem = try SimulatedSubsystem(SubsystemConfiguration(
@@ -30,7 +30,7 @@ final class EngineFixture {
         } else {
             engine = try Engine(configuration, onQueueError: onQueueError, onQueueProblem: onQueueProblem)
         }
-        transport = SimulatorTransport(channel: try runner.openChannel(depth: 1024))
+        transport = SimulatorTransport(channel: try runner.openChannel(depth: adminDepth))
         control = try runner.openChannel(depth: 4)
         backend = SimulatedQueueBackend(subsystem: subsystem, transport: transport)
     }

@@ -51,6 +51,11 @@ import Testing
         // Published; whether an event or a rescan found the entries first
         // is the scheduler's choice, so its value may be 0.
         #expect(counter("cdq_engine_wakeups_total") >= 0)
+        // The queue went active with the first entries: its deadline scans are published.
+        while counter("cdq_engine_deadline_scans_total") < 1 && MonotonicClock.nanoseconds() < deadline {
+            MonotonicClock.sleep(nanoseconds: 5_000_000)
+        }
+        #expect(counter("cdq_engine_deadline_scans_total") >= 1)
         #expect((try? metrics.expectGauge("cdq_engine_queues").lastValue) == 1)
 
         // The controller forgets the queue: one error line, with the reason.

@@ -14,6 +14,8 @@
 ///   and newer heads coalesced (`nextHeadUpdate`);
 /// - arm, then rescan (`handleHeadUpdateCompleted`);
 /// - polling versus events (`handleScanned`);
+/// - moderation: deadline scans, trigger placement, head updates only when
+///   they buy something (`scanDeadline`, `handleTailPointerEvent`);
 /// - backpressure (`handleScanned`, `handleConsumerSpace`);
 /// - retries after admin errors, and the watchdog, the liveness probe and
 ///   the admin timeout (`handleTick`);
@@ -24,7 +26,7 @@
 /// what it copied. A value type with no references: allocation free.
 package struct QueueProtocol: Sendable {
     let entryCount: UInt32
-    let configuration: EngineConfiguration
+    let configuration: QueueSettings
     /// A rule broken on purpose; only `CDQSim` sets one (`PlantedBug`).
     package let plantedBug: PlantedBug?
 
@@ -51,6 +53,17 @@ package struct QueueProtocol: Sendable {
     var busyScans = 0
     var emptyPolls = 0
 
+    /// Moderation state (`QueueProtocol+Moderation.swift`): the queue is
+    /// active (scanned on deadlines), when its last deadline scan was and
+    /// when the next is due, entries since then, the rate estimate, and
+    /// empty deadline scans in a row.
+    package internal(set) var moderationActive = false
+    package internal(set) var lastDeadlineScan: UInt64 = 0
+    var nextDeadlineScan: UInt64 = 0
+    var drainedSinceDeadline: UInt32 = 0
+    package internal(set) var entriesPerInterval: UInt32 = 0
+    var emptyDeadlineScans = 0
+
     /// When the head update in flight (or the last one) was sent.
     package internal(set) var sentAt: UInt64 = 0
     /// The queue is lost: never read or updated again.
@@ -71,7 +84,7 @@ package struct QueueProtocol: Sendable {
     package init(entryCount: UInt32, head: UInt32, phase: Bool, configuration: EngineConfiguration,
                  plantedBug: PlantedBug? = nil) {
         self.entryCount = entryCount
-        self.configuration = configuration
+        self.configuration = QueueSettings(configuration)
         self.plantedBug = plantedBug
         readIndex = head
         expectedPhase = phase
