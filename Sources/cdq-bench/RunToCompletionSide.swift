@@ -5,7 +5,8 @@ import CDQUring
 
 /// The engine run to completion: one thread makes the engine, attaches the
 /// queues, and polls it, booking every record in the inline handler. There
-/// is no loop thread and no hand-off to a consumer thread.
+/// is no loop thread and no hand-off to a consumer thread. Its trigger is
+/// `.nextEntry`, the policy for latency-critical embedders.
 final class RunToCompletionSide: ConsumerSide {
     private let book: SequenceBook
     private let control: AdminChannel
@@ -54,7 +55,10 @@ final class RunToCompletionSide: ConsumerSide {
         var bookIndex = Array(repeating: 0, count: subsystem.controllers.count)
         let engine: Engine
         do {
-            let configuration = EngineConfiguration(maximumQueues: subsystem.controllers.count)
+            // An embedder that runs to completion for latency wakes on every
+            // entry (`.nextEntry`): moderation would hold entries for up to
+            // its delivery budget to save wake-ups.
+            let configuration = EngineConfiguration(maximumQueues: subsystem.controllers.count, trigger: .nextEntry)
             engine = try Engine(runToCompletion: configuration, onRecords: { run in
                 for record in run { book.record(queue: bookIndex[Int(record.queue)], record.entry) }
                 book.publish()
