@@ -32,7 +32,8 @@ func defaultEngineConfig() -> cdq_engine_config {
     config.ring_entries = defaults.ringEntries
     config.drain_batch = UInt32(defaults.drainBatch)
     config.watchdog_interval_ns = defaults.watchdogIntervalNanoseconds
-    config.trigger_after = 1
+    config.trigger_after = 0 // moderated, as EngineConfiguration's default
+    config.delivery_budget_ns = defaults.deliveryBudgetNanoseconds
     config.head_update_retries = UInt32(defaults.headUpdateRetries)
     config.polling = defaults.polling == nil ? 0 : 1
     return config
@@ -54,16 +55,19 @@ func engineConfiguration(_ config: cdq_engine_config) throws(CAPIError) -> Engin
     try check((100_000...10_000_000_000).contains(config.watchdog_interval_ns), "watchdog_interval_ns",
               config.watchdog_interval_ns, "100000...10000000000 (0.1 ms to 10 s)")
     // At most what the largest queue (2^20 entries) can wait for before it fills; each attach checks its own size.
-    try check((1...(1 << 20) - 2).contains(config.trigger_after), "trigger_after", config.trigger_after,
-              "1...\((1 << 20) - 2), and at most entries - 2 of every queue attached")
+    try check((0...(1 << 20) - 2).contains(config.trigger_after), "trigger_after", config.trigger_after,
+              "0 (moderated) or 1...\((1 << 20) - 2), and at most entries - 2 of every queue attached")
+    try check((100_000...1_000_000_000).contains(config.delivery_budget_ns), "delivery_budget_ns", config.delivery_budget_ns,
+              "100000...1000000000 (100 µs to 1 s)")
     try check(config.head_update_retries <= 1000, "head_update_retries", config.head_update_retries, "0...1000")
     try check(config.polling <= 1, "polling", config.polling, "0 or 1")
     try check(config.reserved == 0, "reserved", config.reserved, "0")
     var configuration = EngineConfiguration(
         maximumQueues: Int(config.max_queues), ringEntries: config.ring_entries, drainBatch: Int(config.drain_batch),
         watchdogIntervalNanoseconds: config.watchdog_interval_ns,
-        trigger: config.trigger_after == 1 ? .nextEntry : .afterEntries(config.trigger_after),
+        trigger: config.trigger_after == 0 ? .moderated : config.trigger_after == 1 ? .nextEntry : .afterEntries(config.trigger_after),
         headUpdateRetries: Int(config.head_update_retries), polling: config.polling == 1 ? PollingPolicy() : nil)
+    configuration.deliveryBudgetNanoseconds = config.delivery_budget_ns
     configuration.logger = cLibraryLogger
     return configuration
 }
@@ -93,7 +97,8 @@ func createEngine(
     let out = try required(out, "out")
     let given = config == nil
         ? defaultEngineConfig()
-        : try StructIO.read(UnsafeRawPointer(config), over: defaultEngineConfig(), name: "cdq_engine_config")
+        : try StructIO.read(UnsafeRawPointer(config), over: defaultEngineConfig(), name: "cdq_engine_config",
+                            oldestSize: MemoryLayout<cdq_engine_config>.offset(of: \cdq_engine_config.delivery_budget_ns))
     let configuration = try engineConfiguration(given)
     let engine = try system { () throws(SystemError) in try make(configuration) }
     do throws(CAPIError) {

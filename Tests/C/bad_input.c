@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 static int failures;
@@ -110,7 +111,9 @@ static void engine_configuration(void) {
     cdq_engine *engine;
     cdq_engine_config config;
     cdq_engine_config_init(&config);
-    TRUE(config.size == sizeof config && config.max_queues > 0 && config.trigger_after == 1);
+    /* 0.4: moderated by default (trigger_after 0), within a 1 ms budget. */
+    TRUE(config.size == sizeof config && config.max_queues > 0 && config.trigger_after == 0);
+    TRUE(config.delivery_budget_ns == 1000000);
 
     cdq_engine_config bad = config;
     bad.size = 0;
@@ -123,7 +126,20 @@ static void engine_configuration(void) {
     bad.max_queues = 0;
     EXPECT(cdq_engine_create(&bad, &engine), -EINVAL);
     bad = config;
-    bad.trigger_after = 0;
+    bad.delivery_budget_ns = 0;
+    EXPECT(cdq_engine_create(&bad, &engine), -EINVAL);
+    TRUE(strstr(cdq_last_error(), "delivery_budget_ns") != NULL);
+    bad.delivery_budget_ns = 99999;
+    EXPECT(cdq_engine_create(&bad, &engine), -EINVAL);
+    bad.delivery_budget_ns = 1000000001;
+    EXPECT(cdq_engine_create(&bad, &engine), -EINVAL);
+    /* A 0.3 program's struct ends before delivery_budget_ns: accepted, with the default budget. */
+    bad = config;
+    bad.delivery_budget_ns = 0;
+    bad.size = offsetof(cdq_engine_config, delivery_budget_ns);
+    EXPECT(cdq_engine_create(&bad, &engine), 0);
+    EXPECT(cdq_engine_destroy(engine), 0);
+    bad.size = offsetof(cdq_engine_config, delivery_budget_ns) - 1;
     EXPECT(cdq_engine_create(&bad, &engine), -EINVAL);
     bad = config;
     bad.trigger_after = 1u << 20;
