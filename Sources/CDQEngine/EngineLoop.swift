@@ -257,9 +257,9 @@ final class EngineLoop {
             case .notDue:
                 break
             case .handled:
-                slot.counters.deadlineScans.add(1)
+                slot.deadlineScansUnpublished &+= 1
             case .scan:
-                slot.counters.deadlineScans.add(1)
+                slot.deadlineScansUnpublished &+= 1
                 schedule(slot.index)
             }
             return true
@@ -578,6 +578,7 @@ final class EngineLoop {
         // Queues being removed too: one whose head update never answers
         // must not keep `unregister` waiting for ever.
         for case let slot? in slots {
+            slot.publishDeadlineScans()
             let tick = slot.core.handleTick(now: now)
             if let loss = tick.lost {
                 abandonHeadUpdate(slot)
@@ -645,6 +646,7 @@ final class EngineLoop {
     }
 
     private func finishRemoval(_ slot: QueueSlot, _ removal: RemovalRequest) {
+        slot.publishDeadlineScans()
         if slot.core.polling { pollingSlots.removeAll { $0 == slot.index } }
         removal.head = slot.core.readIndex
         generations.advance(slot: slot.index)
@@ -705,6 +707,7 @@ final class EngineLoop {
         wakeConsumers()
         shared.publish(latency)
         for case let slot? in slots {
+            slot.publishDeadlineScans()
             if let removal = slot.removal { finishRemoval(slot, removal) }
             else { shared.release(slot: slot.index) }
         }

@@ -25,6 +25,11 @@ final class QueueSlot {
     var scheduled = false
     /// On the deadline list already (moderation).
     var deadlineListed = false
+    /// Deadline scans not yet added to `counters`: a tick visits every
+    /// active queue, and an atomic add per queue per tick (a pointer chase
+    /// to a counter object, mostly a cache miss) cost more than the
+    /// deadline scan itself. Published at each watchdog tick and on removal.
+    var deadlineScansUnpublished: UInt64 = 0
     var pollArmed = false
     /// The turn in which a read of the eventfd counter was last queued.
     var counterReadTurn: UInt64 = .max
@@ -49,5 +54,13 @@ final class QueueSlot {
         self.consumerIndex = consumerIndex
         core = QueueProtocol(entryCount: registration.entryCount, head: registration.head, phase: registration.phase,
                              configuration: configuration)
+    }
+}
+
+extension QueueSlot {
+    func publishDeadlineScans() {
+        guard deadlineScansUnpublished > 0 else { return }
+        counters.deadlineScans.add(deadlineScansUnpublished)
+        deadlineScansUnpublished = 0
     }
 }

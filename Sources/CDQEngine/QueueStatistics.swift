@@ -31,8 +31,9 @@ public struct QueueStatistics: Sendable, Equatable {
     public var problemsByKind: [RecordProblem: UInt64] = [:]
     /// Queues lost (`.queueLost` records delivered): 0 or 1 for one queue.
     public var queueLosses: UInt64 = 0
-    /// Scans started because a moderated queue's deadline came
-    /// (`TriggerPolicy.moderated`), rather than by an event.
+    /// Deadline scans of a moderated queue (`TriggerPolicy.moderated`),
+    /// most settled with one look at a phase tag; added at each watchdog
+    /// tick, so up to one watchdog interval behind.
     public var deadlineScans: UInt64 = 0
 }
 
