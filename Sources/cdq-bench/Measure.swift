@@ -96,7 +96,8 @@ func measure(_ side: Side, _ plan: RunPlan) throws -> SideResult {
         runs: 0, entries: books.delivered, nanoseconds: elapsed, consumerCPU: cpu, controllerCPU: controllerCPU,
         writerCPU: writerCPU, counters: counters, lost: books.lost, duplicated: books.duplicated,
         overflows: books.overflows, p50: books.p50, p99: books.p99, p999: books.p999,
-        delivery: books.delivery.flatMap { $0.totalCount > 0 ? percentiles($0) : nil },
+        // One change at a time, the probe's figures are the delivery (write to consumer).
+        delivery: probe != nil ? (books.p50, books.p99, books.p999) : books.delivery.flatMap { $0.totalCount > 0 ? percentiles($0) : nil },
         aerRearms: admin.aerRearms - adminBefore.aerRearms, peakAdminOccupancy: admin.peakOccupancy,
         written: written.reduce(0, +), writerNanoseconds: writerNanoseconds,
         timerWakeups: admin.timedWakeups - adminBefore.timedWakeups,
