@@ -69,8 +69,9 @@ func measure(_ side: Side, _ plan: RunPlan) throws -> SideResult {
     let writerCPU = ThreadClock.runtime(writerThreads)
     let written = generator.stop()
     let writerNanoseconds = MonotonicClock.nanoseconds() - start
-    // Track Send stop posts nothing into a full queue: let the side make room first.
-    waitUntilNoQueueIsFull(rig)
+    // Track Send stop posts nothing into a full queue, and its LAST entry
+    // would be replaced by ESA 7 in a nearly full one: let the side make room first.
+    waitUntilEveryQueueHasRoomForLAST(rig)
     consumer.stopLogging()
     let deadline = MonotonicClock.nanoseconds() + 30_000_000_000
     while consumer.lastsSeen < plan.queues && MonotonicClock.nanoseconds() < deadline {
@@ -117,10 +118,16 @@ private func waitOrOverflow(_ rig: Rig, until deadline: UInt64, watching: Bool) 
     }
 }
 
-/// Waits (at most 30 s) until the side has made room in every queue that filled.
-private func waitUntilNoQueueIsFull(_ rig: Rig) {
+/// Waits (at most 30 s) until the side has handed back enough of every
+/// queue that one more entry does not fill it (`entries - 3` outstanding
+/// at most), as the writer leaves it when it skips nearly full queues.
+private func waitUntilEveryQueueHasRoomForLAST(_ rig: Rig) {
     let deadline = MonotonicClock.nanoseconds() + 30_000_000_000
-    while rig.subsystem.controllers.contains(where: { $0.queueSnapshot?.full == true }) && MonotonicClock.nanoseconds() < deadline {
+    func crowded(_ controller: SimulatedController) -> Bool {
+        guard let queue = controller.queueSnapshot else { return false }
+        return queue.full || queue.outstanding + 2 >= queue.entryCount
+    }
+    while rig.subsystem.controllers.contains(where: crowded) && MonotonicClock.nanoseconds() < deadline {
         MonotonicClock.sleep(nanoseconds: 1_000_000)
     }
 }
