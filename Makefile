@@ -114,7 +114,7 @@ demo-engine: deps
 demo-kernel: build
 	@scripts/kernel-guest.sh demo $(BIN_DIR)
 
-## Engine against the synchronous baseline, all four scenarios (a few
+## Engine against the synchronous baseline, every scenario (3 to 5
 ## minutes): JSON in bench-results/, the chart in docs/benchmarks.svg.
 bench: deps
 	@scripts/bench-deps.sh

@@ -11,7 +11,10 @@ import Foundation
 /// last clean latency and the first overflowing one; the result is the
 /// highest clean latency probed, within (first overflowing - it) of the
 /// true limit, at most 1/2^bisections of it. A probe ends at its first
-/// overflow (any controller losing a change).
+/// overflow (any controller losing a change). When the starting latency
+/// already overflows, a probe at latency 0 (service time alone) says
+/// whether the side keeps up at this rate at all; if not, it tolerates
+/// nothing and there is nothing to bisect.
 struct HeadroomScenario {
     /// `plan.adminCost.latencyNanoseconds` is replaced by each probe's latency.
     let plan: RunPlan
@@ -33,6 +36,8 @@ struct HeadroomScenario {
         /// Over every probe: the exactly-once books of the whole search.
         var lost: UInt64 = 0
         var duplicated: UInt64 = 0
+        /// False when even latency 0 overflowed: the side cannot take the rate.
+        var keepsUp = true
     }
 
     func run() throws -> ScenarioResult {
@@ -46,14 +51,16 @@ struct HeadroomScenario {
             if side == .engine { result.engine = search.run } else { result.baseline = search.run }
             result.sideExtra[side.rawValue] = [
                 "tolerated_admin_latency_us": rounded(search.tolerated, 1),
+                "keeps_up_without_admin_latency": search.keepsUp,
                 "first_overflow_admin_latency_us": search.overflowedAt.map { rounded($0, 1) as Any } ?? NSNull(),
                 "probes": search.probes,
             ]
             log("headroom: \(side.rawValue) tolerates \(rounded(search.tolerated, 1)) µs"
                 + (search.overflowedAt.map { ", overflows at \(rounded($0, 1)) µs" } ?? ", never overflowed"))
         }
-        if let engine = tolerated[.engine], let baseline = tolerated[.baseline], baseline > 0 {
-            result.extraRatios["headroom"] = engine / baseline
+        if let engine = tolerated[.engine], let baseline = tolerated[.baseline] {
+            // A baseline that tolerates no latency at all has no finite ratio: null.
+            result.extraRatios["headroom"] = baseline > 0 ? engine / baseline : .nan
         }
         result.extra = [
             "rate": rate,
@@ -85,6 +92,11 @@ struct HeadroomScenario {
         }
         guard var high = search.overflowedAt else {
             search.tolerated = clean ?? 0
+            return search
+        }
+        if clean == nil, try !probe(side, 0, into: &search) {
+            search.keepsUp = false
+            search.overflowedAt = 0
             return search
         }
         var low = clean ?? 0

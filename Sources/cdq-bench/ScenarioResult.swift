@@ -45,7 +45,7 @@ struct ScenarioResult {
         if let engineDelivery = engine.delivery, let baselineDelivery = baseline.delivery {
             ratios["delivery_p99"] = rounded(ratio(engineDelivery.p99, baselineDelivery.p99), 3)
         }
-        for (key, value) in extraRatios { ratios[key] = rounded(value, 3) }
+        for (key, value) in extraRatios { ratios[key] = value.isFinite ? rounded(value, 3) : NSNull() }
         var object: [String: Any] = [
             "scenario": scenario,
             "queues": queues,
