@@ -15,7 +15,13 @@ public struct EngineConfiguration: Sendable {
     /// so a lost or masked event costs latency, never entries (§6).
     public var watchdogIntervalNanoseconds: UInt64
     /// Where the tail pointer trigger is armed after each head update.
+    /// `.moderated` (the default) also scans active queues on deadlines
+    /// and sends head updates only when they buy something.
     public var trigger: TriggerPolicy
+    /// Under `.moderated`: every entry posted while its queue is active
+    /// reaches the consumer within this time (docs/engine.md, "Moderation").
+    /// Between 100 µs and 1 s.
+    public var deliveryBudgetNanoseconds: UInt64 = 1_000_000
     /// How often a failed head update is retried before it waits for the watchdog.
     public var headUpdateRetries: Int
     /// When a busy queue is polled instead of waiting for events; nil: never.
@@ -44,7 +50,7 @@ public struct EngineConfiguration: Sendable {
 
     public init(
         maximumQueues: Int = 4096, ringEntries: UInt32 = 1024, drainBatch: Int = 256,
-        watchdogIntervalNanoseconds: UInt64 = 10_000_000, trigger: TriggerPolicy = .nextEntry,
+        watchdogIntervalNanoseconds: UInt64 = 10_000_000, trigger: TriggerPolicy = .moderated,
         headUpdateRetries: Int = 3, polling: PollingPolicy? = PollingPolicy()
     ) {
         self.maximumQueues = maximumQueues
@@ -59,14 +65,23 @@ public struct EngineConfiguration: Sendable {
 
 /// Where to arm a queue's tail pointer trigger, relative to its new head.
 public enum TriggerPolicy: Sendable, Equatable {
-    /// Wake on the first new entry: lowest latency.
+    /// Wake on the first new entry, and a head update after every scan
+    /// that consumed entries: lowest latency, one event and one admin
+    /// command per entry at low rates.
     case nextEntry
     /// Wake once this many entries are waiting: fewer wake-ups under load.
     case afterEntries(UInt32)
+    /// Moderated: the first entry after a quiet spell wakes the engine,
+    /// then the queue is scanned on deadlines within
+    /// `EngineConfiguration.deliveryBudgetNanoseconds`, its trigger placed
+    /// by its observed rate so that events mark bursts, and head updates
+    /// sent only for free space, a trigger to re-arm, or going idle
+    /// (`QueueProtocol+Moderation.swift`, docs/engine.md).
+    case moderated
 
     func index(head: UInt32, entries: UInt32) -> UInt32 {
         switch self {
-        case .nextEntry: return (head + 1) % entries
+        case .nextEntry, .moderated: return (head + 1) % entries
         case .afterEntries(let count): return (head + max(1, min(count, entries - 1))) % entries
         }
     }

@@ -37,6 +37,8 @@ final class EngineLoop {
     private var scanning: [Int] = []
     /// Queues in polling mode: scheduled every turn without an event.
     private var pollingSlots: [Int] = []
+    /// Moderated queues waiting for their deadline scan, soonest first.
+    private var deadlines: DeadlineList
     private var consumers: [Consumer] = []
     private var stalledByConsumer: [[Int]] = []
     private var transports: [any AdminTransport] = []
@@ -65,6 +67,7 @@ final class EngineLoop {
         ring = try IOURing(RingConfiguration(entries: configuration.ringEntries, bigEntries: true))
         slots = Array(repeating: nil, count: configuration.maximumQueues)
         generations = GenerationTable(slots: configuration.maximumQueues)
+        deadlines = DeadlineList(capacity: configuration.maximumQueues)
         ready.reserveCapacity(configuration.maximumQueues)
         scanning.reserveCapacity(configuration.maximumQueues)
         discardedCounter = .allocate(capacity: 1)
@@ -103,12 +106,11 @@ final class EngineLoop {
     private func turn() throws(SystemError) {
         turnNumber &+= 1
         sendAdminBacklog()
+        scheduleDueDeadlines()
         scanReady()
         flushTransports()
-        if !pollingSlots.isEmpty || !ready.isEmpty {
-            // Queues to scan next turn (polled, or stopped by the drain
-            // batch): wait at most 20 µs for completions.
-            _ = try ring.submitAndWait(timeoutNanoseconds: 20_000)
+        if let wait = waitLimit() {
+            _ = try ring.submitAndWait(timeoutNanoseconds: Int64(wait))
         } else {
             try ring.submitAndWait(minimum: 1)
         }
@@ -122,6 +124,19 @@ final class EngineLoop {
         for index in pollingSlots { schedule(index) }
     }
 
+    /// How long the turn may wait for completions; nil: until one comes.
+    /// Queues to scan next turn (polled, or stopped by the drain batch)
+    /// allow 20 µs; the next deadline scan, the time until it is due.
+    private func waitLimit() -> UInt64? {
+        var limit: UInt64? = !pollingSlots.isEmpty || !ready.isEmpty ? 20_000 : nil
+        if let deadline = deadlines.nextDeadline {
+            let now = MonotonicClock.nanoseconds()
+            let untilDue = deadline > now ? deadline - now : 0
+            limit = min(limit ?? untilDue, untilDue)
+        }
+        return limit
+    }
+
     private func handle(_ completion: Completion) throws(SystemError) {
         let tag = completion.tag
         switch Tag(rawValue: tag.kind) {
@@ -129,6 +144,7 @@ final class EngineLoop {
             // A queue being removed keeps its cancelled poll cancelled.
             guard let slot = current(tag), slot.removal == nil else { return }
             slot.counters.wakeups.add(1)
+            slot.core.handleTailPointerEvent()
             if slot.wokenAt == 0 { slot.wokenAt = MonotonicClock.nanoseconds() }
             if !completion.hasMore { slot.pollArmed = false; try armReadiness(slot) }
             try readCounter(slot)
@@ -191,6 +207,30 @@ final class EngineLoop {
         ready.append(index)
     }
 
+    /// Schedules the moderated queues whose deadline scan is due; a
+    /// listed queue that is gone, idle again, or not due yet is dropped or
+    /// listed anew.
+    private func scheduleDueDeadlines() {
+        guard !deadlines.isEmpty else { return }
+        let now = MonotonicClock.nanoseconds()
+        while let entry = deadlines.popDue(now: now) {
+            guard let slot = slots[entry.index], slot.generation == entry.generation else { continue }
+            slot.deadlineListed = false
+            guard let deadline = slot.core.scanDeadline else { continue }
+            guard deadline <= now else { listDeadline(slot); continue }
+            // The scan lists the queue again with its next deadline.
+            slot.counters.deadlineScans.add(1)
+            schedule(slot.index)
+        }
+    }
+
+    /// Puts a moderated active queue on the deadline list, once.
+    private func listDeadline(_ slot: QueueSlot) {
+        guard !slot.deadlineListed, let deadline = slot.core.scanDeadline else { return }
+        slot.deadlineListed = true
+        deadlines.append(.init(index: slot.index, generation: slot.generation, deadline: deadline))
+    }
+
     private func scanReady() {
         guard !ready.isEmpty else { return }
         let now = MonotonicClock.nanoseconds()
@@ -227,6 +267,7 @@ final class EngineLoop {
         }
         if slot.core.scanAgain(drained: drained) { schedule(slot.index) }
         requestHeadUpdate(slot)
+        listDeadline(slot)
     }
 
     /// Copies new entries straight into the consumer ring; stops at the
@@ -333,6 +374,9 @@ final class EngineLoop {
             // Scan once more after arming: entries posted before the trigger
             // was armed would otherwise wait for a wrap (the lost wake-up, §4).
             if slot.removal == nil { schedule(slot.index) }
+            // A queue stalled on its consumer is not scanned, but what the
+            // consumer's ring already holds goes back to the controller.
+            if slot.core.stalled { requestHeadUpdate(slot) }
         case .done:
             break
         }

@@ -127,6 +127,6 @@ extension QueueStatistics {
             overflows: lhs.overflows + rhs.overflows, lastEntries: lhs.lastEntries + rhs.lastEntries,
             watchdogScans: lhs.watchdogScans + rhs.watchdogScans, problems: lhs.problems + rhs.problems,
             problemsByKind: lhs.problemsByKind.merging(rhs.problemsByKind, uniquingKeysWith: +),
-            queueLosses: lhs.queueLosses + rhs.queueLosses)
+            queueLosses: lhs.queueLosses + rhs.queueLosses, deadlineScans: lhs.deadlineScans + rhs.deadlineScans)
     }
 }

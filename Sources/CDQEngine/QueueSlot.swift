@@ -23,6 +23,8 @@ final class QueueSlot {
 
     /// On the ready list already.
     var scheduled = false
+    /// On the deadline list already (moderation).
+    var deadlineListed = false
     var pollArmed = false
     /// The turn in which a read of the eventfd counter was last queued.
     var counterReadTurn: UInt64 = .max

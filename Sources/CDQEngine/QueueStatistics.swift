@@ -31,6 +31,9 @@ public struct QueueStatistics: Sendable, Equatable {
     public var problemsByKind: [RecordProblem: UInt64] = [:]
     /// Queues lost (`.queueLost` records delivered): 0 or 1 for one queue.
     public var queueLosses: UInt64 = 0
+    /// Scans started because a moderated queue's deadline came
+    /// (`TriggerPolicy.moderated`), rather than by an event.
+    public var deadlineScans: UInt64 = 0
 }
 
 /// The loop's live counters behind `QueueStatistics` (relaxed atomics: each
@@ -50,6 +53,7 @@ final class QueueCounters: Sendable {
     /// Indexed by `RecordProblem.rawValue`.
     let problems = (0...Int(RecordProblem.allCases.map(\.rawValue).max()!)).map { _ in ManagedAtomic<UInt64>(0) }
     let queueLosses = ManagedAtomic<UInt64>(0)
+    let deadlineScans = ManagedAtomic<UInt64>(0)
 
     func countProblem(_ problem: RecordProblem) { problems[Int(problem.rawValue)].add(1) }
 
@@ -72,7 +76,7 @@ final class QueueCounters: Sendable {
             overflows: overflows.load(ordering: .relaxed), lastEntries: lastEntries.load(ordering: .relaxed),
             watchdogScans: watchdogScans.load(ordering: .relaxed),
             problems: problems.reduce(0) { $0 + $1.load(ordering: .relaxed) }, problemsByKind: problemsByKind,
-            queueLosses: queueLosses.load(ordering: .relaxed))
+            queueLosses: queueLosses.load(ordering: .relaxed), deadlineScans: deadlineScans.load(ordering: .relaxed))
     }
 }
 

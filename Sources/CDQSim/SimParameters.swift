@@ -18,7 +18,9 @@ struct SimParameters {
     static let microsecond: UInt64 = 1_000
     static let millisecond: UInt64 = 1_000_000
 
-    init(_ random: inout WorkloadRandom, faults: FaultSet) {
+    /// `later` draws what was added after the first set of parameters
+    /// (moderation), so every older seed keeps its run.
+    init(_ random: inout WorkloadRandom, later: inout WorkloadRandom, faults: FaultSet) {
         let queues = 1 + Int(random.next(below: 4))
         entryCounts = (0..<queues).map { _ in [4, 8, 16, 64][Int(random.next(below: 4))] }
         consumerCapacities = (0..<queues).map { _ in 1 + Int(random.next(below: 32)) }
@@ -31,6 +33,10 @@ struct SimParameters {
                 : PollingPolicy(enterEntriesPerScan: 1 + Int(random.next(below: 4)), enterConsecutiveScans: 2, leaveEmptyScans: 8))
         configuration.adminTimeoutNanoseconds = 10 * Self.millisecond
         configuration.livenessProbeNanoseconds = faults.safetyNet ? 5 * Self.millisecond : 1_000 * Self.millisecond
+        if later.next(below: 2) == 0 {
+            configuration.trigger = .moderated
+            configuration.deliveryBudgetNanoseconds = 100 * Self.microsecond + later.next(below: 2 * Self.millisecond)
+        }
         self.configuration = configuration
         activeSteps = 500 + Int(random.next(below: 1500))
         livenessBound = faults.safetyNet ? 100 * Self.millisecond : 20 * Self.millisecond

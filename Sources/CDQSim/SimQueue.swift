@@ -37,6 +37,8 @@ final class SimQueue {
     /// On the engine's ready list.
     var scheduled = false
     var polling = false
+    /// On the deadline list (moderation).
+    var deadlineListed = false
 
     /// A record the consumer must receive.
     struct Expected: Equatable, CustomStringConvertible {

@@ -13,7 +13,27 @@ extension Simulation {
 
     func readiness(_ index: Int) {
         record(.readiness(queue: index))
+        queues[index].core.handleTailPointerEvent()
         schedule(index)
+    }
+
+    /// As `EngineLoop.scheduleDueDeadlines`, then a turn.
+    func deadlineTurn() {
+        while let entry = deadlines.popDue(now: now) {
+            let queue = queues[entry.index]
+            queue.deadlineListed = false
+            guard queue.registered, let deadline = queue.core.scanDeadline else { continue }
+            guard deadline <= now else { listDeadline(queue); continue }
+            record(.deadline(queue: queue.index))
+            schedule(queue.index)
+        }
+        engineTurn()
+    }
+
+    func listDeadline(_ queue: SimQueue) {
+        guard !queue.deadlineListed, let deadline = queue.core.scanDeadline else { return }
+        queue.deadlineListed = true
+        deadlines.append(.init(index: queue.index, generation: 0, deadline: deadline))
     }
 
     /// One loop turn: polled queues are scheduled, then every ready queue is scanned.
@@ -43,6 +63,7 @@ extension Simulation {
         }
         if queue.core.scanAgain(drained: drained) { schedule(queue.index) }
         requestHeadUpdate(queue)
+        listDeadline(queue)
     }
 
     /// Copies new entries into the consumer's ring within the core's budget.
@@ -92,7 +113,10 @@ extension Simulation {
         switch queue.core.handleHeadUpdateCompleted(result) {
         case .ignored: return
         case .lost(let loss, _): lost(queue, loss)
-        case .failed, .rescan: if queue.removalAskedAt == nil { schedule(queue.index) }
+        case .failed: if queue.removalAskedAt == nil { schedule(queue.index) }
+        case .rescan:
+            if queue.removalAskedAt == nil { schedule(queue.index) }
+            if queue.core.stalled { requestHeadUpdate(queue) }
         case .done: break
         }
         if queue.removalAskedAt != nil { release(queue) }

@@ -48,6 +48,7 @@ extension Simulation {
         if admin.count > parameters.adminDepth { fail("admin queue holds \(admin.count) > depth \(parameters.adminDepth)") }
         if ready.count > queues.count { fail("ready list holds \(ready.count) > \(queues.count) queues") }
         if events.count > 1_024 { fail("\(events.count) events in flight") }
+        for queue in queues where queue.core.moderated && queue.registered { checkModeration(queue) }
         for queue in queues {
             if queue.ringCount > queue.ringCapacity { fail("q\(queue.index): consumer ring holds \(queue.ringCount) > \(queue.ringCapacity)") }
             if queue.owedCount > Int(queue.entryCount) { fail("q\(queue.index): \(queue.owedCount) owed > \(queue.entryCount) entries") }

@@ -40,6 +40,11 @@ extension Simulation {
             nextTick = now + parameters.configuration.watchdogIntervalNanoseconds
             return
         }
+        // The loop's wait ends at the next deadline: a turn runs then.
+        if let deadline = deadlines.nextDeadline, now >= deadline {
+            deadlineTurn()
+            return
+        }
         switch random.next(below: 16) {
         case 0...3: if quiet { engineTurn() } else { write() }
         case 4...6: engineTurn()

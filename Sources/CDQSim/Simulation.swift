@@ -25,6 +25,8 @@ package final class Simulation {
     var admin: [AdminCommand] = []
     var events: [PendingEvent] = []
     var ready: [Int] = []
+    /// Moderated queues waiting for their deadline scan (the engine's list).
+    var deadlines: DeadlineList
     /// Scratch space the drain copies into before records enter a consumer ring.
     let scratch: UnsafeMutableBufferPointer<CDQRecord>
     var step = 0
@@ -57,13 +59,14 @@ package final class Simulation {
         random = WorkloadRandom(seed: seed &* 0x9E37_79B9_7F4A_7C15 ^ 0xC0DE_C0DE)
         var later = WorkloadRandom(seed: seed ^ 0x7A11_3E5E_ED5A_17E5)
         faults = FaultSet.random(&random, later: &later)
-        let parameters = SimParameters(&random, faults: faults)
+        let parameters = SimParameters(&random, later: &later, faults: faults)
         self.parameters = parameters
         queues = parameters.entryCounts.indices.map { index in
             SimQueue(index: index, entryCount: parameters.entryCounts[index], ringCapacity: parameters.consumerCapacities[index],
                      configuration: parameters.configuration, plantedBug: plantedBug)
         }
         nextTick = parameters.configuration.watchdogIntervalNanoseconds
+        deadlines = DeadlineList(capacity: queues.count)
         trace = Trace(keepsAll: traceAll)
         scratch = .allocate(capacity: 64)
         if faults.contains(.shutdown) { shutdownStep = Int(random.next(below: UInt64(parameters.activeSteps))) }
@@ -87,7 +90,7 @@ package final class Simulation {
         let shape = queues.map { "\($0.entryCount)/\($0.ringCapacity)" }.joined(separator: " ")
         let c = parameters.configuration
         return "seed \(seed) faults \(faults) queues [entries/consumer \(shape)] drainBatch \(c.drainBatch) "
-            + "trigger \(c.trigger) retries \(c.headUpdateRetries) polling \(c.polling == nil ? "off" : "on") adminDepth \(parameters.adminDepth)"
+            + "trigger \(c.trigger)\(c.trigger == .moderated ? " budget \(c.deliveryBudgetNanoseconds / 1_000) µs" : "") retries \(c.headUpdateRetries) polling \(c.polling == nil ? "off" : "on") adminDepth \(parameters.adminDepth)"
             + (plantedBug.map { " planted-bug \($0.rawValue)" } ?? "")
     }
 

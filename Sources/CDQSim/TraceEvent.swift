@@ -12,6 +12,7 @@ enum TraceEvent {
     case headUpdateRefused(queue: Int)
     case headUpdateCompleted(queue: Int, result: String)
     case tick
+    case deadline(queue: Int)
     case popped(queue: Int, count: Int)
     case lost(queue: Int, loss: QueueLoss)
     case suspended(queue: Int)
@@ -34,6 +35,7 @@ enum TraceEvent {
         case .headUpdateRefused(let q): "q\(q) head update refused: admin queue full"
         case .headUpdateCompleted(let q, let result): "q\(q) head update completed: \(result)"
         case .tick: "watchdog tick"
+        case .deadline(let q): "q\(q) deadline scan due"
         case .popped(let q, let count): "q\(q) consumer popped \(count)"
         case .lost(let q, let loss): "q\(q) lost: \(loss.name)"
         case .suspended(let q): "q\(q) suspended, queue deleted (DUDMQ)"

@@ -11,9 +11,12 @@ import Testing
         let queue = try fixture.attach(cntlid: 1, entries: 128, consumer: consumer)
         #expect(collect(consumer, count: 1).first?.entry.entryStatus == .first)
         var delivered: [UInt64] = []
+        let controller = try #require(fixture.subsystem.controller(1))
         for round in 0..<50 {
-            // Rounds well below the queue's size: a head update may still be in
-            // flight from the round before, and nothing may overflow.
+            // Rounds well below the queue's size, each once the controller has
+            // room for it (the writer keeps within the queue, as the engine's
+            // moderation holds back up to a quarter of it): nothing may overflow.
+            #expect(waitForRoom(controller, 20))
             for i in 0..<20 { #expect(fixture.write(1, lba: UInt64(round * 20 + i)) == .success) }
             delivered += collect(consumer, count: 20).map { $0.entry.startingLBA }
         }
@@ -78,7 +81,8 @@ import Testing
 @Suite struct WakeupLatencyTests {
     @Test func wakeUpsAreMeasuredUntilDelivery() throws {
         // A slow watchdog, so the entries are found by their wake-ups.
-        let fixture = try EngineFixture(controllers: 1, configuration: EngineConfiguration(watchdogIntervalNanoseconds: 50_000_000))
+        // Every entry is announced by an event: the next-entry trigger.
+        let fixture = try EngineFixture(controllers: 1, configuration: EngineConfiguration(watchdogIntervalNanoseconds: 50_000_000, trigger: .nextEntry))
         let consumer = try Consumer()
         try fixture.attach(cntlid: 1, entries: 64, consumer: consumer)
         #expect(fixture.engine.wakeupLatency.count == 0)

@@ -18,7 +18,8 @@ import Glibc
     }
 
     @Test func maskedTriggersCostLatencyNotEntries() throws {
-        let fixture = try EngineFixture(controllers: 1, configuration: EngineConfiguration(watchdogIntervalNanoseconds: 2_000_000))
+        // Every entry is announced by an event (moderation would find them by deadline scans).
+        let fixture = try EngineFixture(controllers: 1, configuration: EngineConfiguration(watchdogIntervalNanoseconds: 2_000_000, trigger: .nextEntry))
         fixture.subsystem.faults.maskAfterFirstDelivery(true)
         let consumer = try Consumer()
         let queue = try fixture.attach(cntlid: 1, entries: 64, consumer: consumer)
@@ -167,6 +168,17 @@ import Glibc
 
 /// Waits until the controller's trigger is armed (the engine's head update
 /// arrived); false after two seconds.
+/// Waits until the controller's queue has room for `count` more entries
+/// without filling (the engine handed enough back).
+func waitForRoom(_ controller: SimulatedController, _ count: UInt32, timeoutNanoseconds: UInt64 = 5_000_000_000) -> Bool {
+    let deadline = MonotonicClock.nanoseconds() + timeoutNanoseconds
+    while MonotonicClock.nanoseconds() < deadline {
+        if let queue = controller.queueSnapshot, queue.outstanding + count + 1 < queue.entryCount { return true }
+        MonotonicClock.sleep(nanoseconds: 100_000)
+    }
+    return false
+}
+
 func waitUntilArmed(_ controller: SimulatedController) -> Bool {
     let deadline = MonotonicClock.nanoseconds() + 2_000_000_000
     while MonotonicClock.nanoseconds() < deadline {

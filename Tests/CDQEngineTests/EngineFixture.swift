@@ -18,14 +18,14 @@ final class EngineFixture {
     var queues: [AttachedQueue] = []
 
     init(controllers: Int, configuration: EngineConfiguration = EngineConfiguration(),
-         capacity: UInt64 = 1 << 16, onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)? = nil,
+         capacity: UInt64 = 1 << 16, adminDepth: Int = 1024, onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)? = nil,
          onQueueProblem: (@Sendable (QueueHandle, QueueProblem) -> Void)? = nil) throws {
         subsystem = try SimulatedSubsystem(SubsystemConfiguration(
             migratableControllers: controllers, namespaceCapacity: capacity, backing: .discard))
         runner = try ControllerRunner(subsystem: subsystem)
         try runner.start()
         engine = try Engine(configuration, onQueueError: onQueueError, onQueueProblem: onQueueProblem)
-        transport = SimulatorTransport(channel: try runner.openChannel(depth: 1024))
+        transport = SimulatorTransport(channel: try runner.openChannel(depth: adminDepth))
         control = try runner.openChannel(depth: 4)
         backend = SimulatedQueueBackend(subsystem: subsystem, transport: transport)
     }

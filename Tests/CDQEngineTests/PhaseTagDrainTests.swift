@@ -28,11 +28,12 @@ import Testing
         }
     }
 
-    func drain(_ queue: Queue, _ readIndex: inout UInt32, _ phase: inout Bool, room: Int) -> ([CDQRecord], PhaseTagDrain.Outcome) {
+    func drain(_ queue: Queue, _ readIndex: inout UInt32, _ phase: inout Bool, room: Int,
+               check: EntryCheck = EntryCheck(scope: nil)) -> ([CDQRecord], PhaseTagDrain.Outcome) {
         let region = UnsafeMutableBufferPointer<CDQRecord>.allocate(capacity: room)
         defer { region.deallocate() }
         let outcome = PhaseTagDrain.copy(from: queue.memory, entryCount: queue.entries, readIndex: &readIndex,
-                                         expectedPhase: &phase, into: region, queue: 5, cdqid: 9)
+                                         expectedPhase: &phase, into: region, queue: 5, cdqid: 9, check: check)
         return (Array(region.prefix(outcome.count)), outcome)
     }
 
@@ -147,5 +148,65 @@ import Testing
         let (records, _) = drain(queue, &readIndex, &phase, room: 8)
         #expect(records.map(\.kind) == [.problem, .entry])
         #expect(records.last?.entry.startingLBA == 10 && readIndex == 1 && !phase)
+    }
+
+    /// Usual entries with every other kind between them, at fixed places:
+    /// the drain copies runs of usual entries in one loop and the others
+    /// one by one, so each kind must come out the same wherever it falls
+    /// (first or last of a region, just before or after a wrap).
+    static func mixed(_ number: Int, phase: Bool) -> MigrationQueueEntry {
+        switch number % 23 {
+        case 2: MigrationQueueEntry(nsid: 2, numberOfLogicalBlocks: 0, startingLBA: 1, phaseTag: phase) // out of scope
+        case 6: MigrationQueueEntry(nsid: 1, numberOfLogicalBlocks: 1, startingLBA: 99, phaseTag: phase) // past capacity
+        case 9: .marker(number % 2 == 0 ? .lastLoggingStopped : .first, phaseTag: phase)
+        case 13: .marker(.lastQueueFull, phaseTag: phase)
+        case 15: MigrationQueueEntry(nsid: 1, numberOfLogicalBlocks: 3, startingLBA: 8, phaseTag: phase, deallocated: true)
+        // In scope and in range, but not a range change record.
+        case 19: MigrationQueueEntry(nsid: 1, numberOfLogicalBlocks: 0, startingLBA: 5, phaseTag: phase,
+                                     entryStatus: number % 2 == 0 ? .lastQueueFull : .reserved(5))
+        case 22: MigrationQueueEntry(nsid: 1, numberOfLogicalBlocks: 0, startingLBA: 5, phaseTag: phase, lbaChange: .allLBAsChanged)
+        default: MigrationQueueEntry(nsid: 1, numberOfLogicalBlocks: 0, startingLBA: UInt64(number % 100), phaseTag: phase)
+        }
+    }
+
+    @Test(arguments: [1, 2, 5, 16, 64])
+    func everyRecordIsWhatTheCheckMakesOfItsEntry(room: Int) {
+        let queue = Queue(entries: 16)
+        let check = EntryCheck(scope: QueueScope(nsid: 1, capacity: 100))
+        var readIndex: UInt32 = 0, phase = true
+        var posted: [MigrationQueueEntry] = []
+        var records: [CDQRecord] = []
+        var total = PhaseTagDrain.Outcome()
+        for lap in 0..<3 {
+            // Each lap written whole, then drained whole in regions of `room`.
+            for slot in 0..<16 {
+                let entry = Self.mixed(lap * 16 + slot, phase: lap % 2 == 0)
+                queue.post(slot, entry)
+                posted.append(entry)
+            }
+            while true {
+                let (copied, outcome) = drain(queue, &readIndex, &phase, room: room, check: check)
+                records += copied
+                total.count += outcome.count
+                total.overflows += outcome.overflows
+                total.lastEntries += outcome.lastEntries
+                total.problems += outcome.problems
+                if outcome.count == 0 { break }
+            }
+            #expect(readIndex == 0 && phase == (lap % 2 == 1))
+        }
+        #expect(records.map(\.entry) == posted)
+        #expect(records.allSatisfy { $0.queue == 5 && $0.cdqid == 9 })
+        for (record, entry) in zip(records, posted) {
+            if let problem = check.problem(entry) {
+                #expect(record.kind == .problem && record.problem == problem, "\(entry)")
+            } else {
+                #expect(record.kind == (entry.entryStatus == .lastQueueFull ? .overflow : .entry) && record.detail == 0, "\(entry)")
+            }
+        }
+        #expect(total.count == 48)
+        #expect(total.problems == posted.count { check.problem($0) != nil } && total.problems > 0)
+        #expect(total.overflows == records.count { $0.kind == .overflow } && total.overflows > 0)
+        #expect(total.lastEntries == posted.count { $0.entryStatus.isLast })
     }
 }

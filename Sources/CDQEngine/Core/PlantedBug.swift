@@ -12,4 +12,10 @@ package enum PlantedBug: String, Sendable, CaseIterable {
     case overflowRecordDropped = "overflow-record-dropped"
     /// A newer head goes out while one is still in flight.
     case secondHeadUpdateInFlight = "second-head-update-in-flight"
+    /// A moderated queue's deadline scan is due four intervals late, so
+    /// its entries miss the delivery budget.
+    case lateDeadline = "late-deadline"
+    /// An active moderated queue never hands consumed entries back on its
+    /// own: the controller's free space shrinks until the queue overflows.
+    case headHeldBack = "head-held-back"
 }

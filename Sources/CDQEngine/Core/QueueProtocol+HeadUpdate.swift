@@ -28,8 +28,11 @@ extension QueueProtocol {
 
     /// A head update is due: entries were consumed since the last one, or
     /// the trigger must be (re-)armed because the queue waits for events.
+    /// Moderated queues follow `moderatedHeadUpdateDue` instead.
     package var needsHeadUpdate: Bool {
-        isActive && !waitingForWatchdog && (readIndex != sentHead || (!polling && !triggerArmed))
+        guard isActive && !waitingForWatchdog else { return false }
+        if moderated && !polling { return moderatedHeadUpdateDue }
+        return readIndex != sentHead || (!polling && !triggerArmed)
     }
 
     /// Whether to send a head update now, and which.
@@ -38,7 +41,8 @@ extension QueueProtocol {
         if updateInFlight && plantedBug != .secondHeadUpdateInFlight { return .coalesced }
         var head = readIndex
         if plantedBug == .headBeforeDelivery { head = (head + 1) % entryCount }
-        let trigger = polling ? nil : configuration.trigger.index(head: head, entries: entryCount)
+        let trigger = polling ? nil
+            : moderated ? moderatedTrigger(head: head) : configuration.trigger.index(head: head, entries: entryCount)
         return .send(HeadUpdate(head: head, trigger: trigger))
     }
 

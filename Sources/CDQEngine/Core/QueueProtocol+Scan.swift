@@ -18,7 +18,11 @@ extension QueueProtocol {
     package mutating func handleScanned(drained count: Int, consumerFull: Bool, now: UInt64) -> PollingChange {
         lastScan = now
         if consumerFull { handleConsumerFull() }
-        return adaptPolling(drained: count)
+        let change = adaptPolling(drained: count)
+        // A polled queue is scanned every turn; leaving polling makes it idle.
+        if change == .entered { moderationActive = false }
+        moderate(drained: count, now: now)
+        return change
     }
 
     /// The consumer's ring is full: the queue stalls until `handleConsumerSpace`.

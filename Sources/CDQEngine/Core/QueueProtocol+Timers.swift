@@ -28,6 +28,8 @@ extension QueueProtocol {
             break
         }
         guard !removing else { return outcome }
+        // A head update that waited for the watchdog is retried now, with a scan.
+        if waitingForWatchdog { outcome.scan = true }
         waitingForWatchdog = false
         // A lost queue is scanned only to deliver its record.
         if now &- lastScan >= configuration.watchdogIntervalNanoseconds && (loss == nil || !lossDelivered) {

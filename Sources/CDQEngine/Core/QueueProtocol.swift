@@ -14,6 +14,8 @@
 ///   and newer heads coalesced (`nextHeadUpdate`);
 /// - arm, then rescan (`handleHeadUpdateCompleted`);
 /// - polling versus events (`handleScanned`);
+/// - moderation: deadline scans, trigger placement, head updates only when
+///   they buy something (`scanDeadline`, `handleTailPointerEvent`);
 /// - backpressure (`handleScanned`, `handleConsumerSpace`);
 /// - retries after admin errors, and the watchdog, the liveness probe and
 ///   the admin timeout (`handleTick`);
@@ -50,6 +52,15 @@ package struct QueueProtocol: Sendable {
     package internal(set) var polling = false
     var busyScans = 0
     var emptyPolls = 0
+
+    /// Moderation state (`QueueProtocol+Moderation.swift`): the queue is
+    /// active (scanned on deadlines), when its last deadline scan was,
+    /// entries since then, the rate estimate, and empty deadline scans in a row.
+    package internal(set) var moderationActive = false
+    package internal(set) var lastDeadlineScan: UInt64 = 0
+    var drainedSinceDeadline: UInt32 = 0
+    package internal(set) var entriesPerInterval: UInt32 = 0
+    var emptyDeadlineScans = 0
 
     /// When the head update in flight (or the last one) was sent.
     package internal(set) var sentAt: UInt64 = 0

@@ -1,0 +1,169 @@
+import CDQEngine
+import CDQNVMe
+import Testing
+
+/// The moderation rules of the core on their own (`TriggerPolicy.moderated`):
+/// deadlines, trigger placement, and head updates only when they buy something.
+@Suite struct QueueModerationTests {
+    static let budget: UInt64 = 1_000_000
+
+    func core(entries: UInt32 = 128) -> QueueProtocol {
+        var configuration = EngineConfiguration(polling: nil)
+        configuration.deliveryBudgetNanoseconds = Self.budget
+        return QueueProtocol(entryCount: entries, head: 0, phase: true, configuration: configuration)
+    }
+
+    /// Arms the next-entry trigger of a new queue and completes the update.
+    func armed(entries: UInt32 = 128) -> QueueProtocol {
+        var queue = core(entries: entries)
+        #expect(queue.nextHeadUpdate() == .send(.init(head: 0, trigger: 1)))
+        queue.handleHeadUpdateSent(.init(head: 0, trigger: 1), now: 0)
+        #expect(queue.handleHeadUpdateCompleted(.completed(.success)) == .rescan)
+        return queue
+    }
+
+    /// Consumes `count` entries in one scan at `now` (as the shell does:
+    /// advance the read index, then tell the core).
+    func scan(_ queue: inout QueueProtocol, _ count: UInt32, at now: UInt64) {
+        queue.readIndex = (queue.readIndex + count) % 128
+        _ = queue.handleScanned(drained: Int(count), consumerFull: false, now: now)
+    }
+
+    @Test func anIdleQueueHasNoDeadlineAndWakesOnTheNextEntry() {
+        let queue = armed()
+        #expect(queue.scanDeadline == nil)
+        #expect(!queue.moderationActive && queue.triggerArmed)
+        #expect(queue.nextHeadUpdate() == .none)
+    }
+
+    @Test func theFirstEntriesMakeTheQueueActiveWithADeadlineWithinTheBudget() {
+        var queue = armed()
+        queue.handleTailPointerEvent()
+        scan(&queue, 1, at: 5_000)
+        #expect(queue.moderationActive)
+        let deadline = try! #require(queue.scanDeadline)
+        #expect(deadline > 5_000 && deadline <= 5_000 + Self.budget)
+        // The trigger fired: one head update re-arms it far ahead, not on the next entry.
+        guard case .send(let update) = queue.nextHeadUpdate() else { Issue.record("no head update to re-arm"); return }
+        #expect(update.head == 1)
+        #expect(update.trigger == UInt32(64), "half the queue (63 slots) ahead of head 1")
+    }
+
+    @Test func anActiveQueueSendsNoHeadUpdateUntilAQuarterIsConsumed() {
+        var queue = armed()
+        queue.handleTailPointerEvent()
+        scan(&queue, 1, at: 1_000)
+        guard case .send(let rearm) = queue.nextHeadUpdate() else { Issue.record("no re-arm"); return }
+        queue.handleHeadUpdateSent(rearm, now: 1_000)
+        _ = queue.handleHeadUpdateCompleted(.completed(.success))
+        var now: UInt64 = 1_000
+        var consumed: UInt32 = 0
+        while consumed + 1 < queue.returnThreshold {
+            now += queue.scanInterval
+            scan(&queue, 1, at: now)
+            consumed += 1
+            #expect(queue.nextHeadUpdate() == .none, "\(consumed) consumed: nothing to buy yet")
+        }
+        now += queue.scanInterval
+        scan(&queue, 1, at: now)
+        #expect(queue.nextHeadUpdate() == .send(.init(head: queue.readIndex, trigger: (queue.readIndex + 63) % 128)))
+    }
+
+    @Test func deadlineScansFollowEachOtherOneIntervalApart() {
+        var queue = armed()
+        queue.handleTailPointerEvent()
+        scan(&queue, 1, at: 0)
+        let first = try! #require(queue.scanDeadline)
+        // An event scan before the deadline does not move it.
+        scan(&queue, 2, at: first / 2)
+        #expect(queue.scanDeadline == first)
+        scan(&queue, 0, at: first)
+        #expect(queue.scanDeadline == first + queue.scanInterval)
+    }
+
+    @Test func aQuietQueueGoesIdleAndHandsEverythingBackWithTheNextEntryTrigger() {
+        var queue = armed()
+        queue.handleTailPointerEvent()
+        scan(&queue, 3, at: 0)
+        guard case .send(let rearm) = queue.nextHeadUpdate() else { Issue.record("no re-arm"); return }
+        queue.handleHeadUpdateSent(rearm, now: 0)
+        _ = queue.handleHeadUpdateCompleted(.completed(.success))
+        scan(&queue, 2, at: 10) // consumed, below the threshold: held back
+        #expect(queue.nextHeadUpdate() == .none)
+        var now: UInt64 = 0
+        // The first deadline scan counts the two entries; then the quiet ones.
+        for _ in 0...QueueProtocol.quietDeadlineScans {
+            #expect(queue.moderationActive)
+            now += queue.scanInterval
+            scan(&queue, 0, at: now)
+        }
+        #expect(!queue.moderationActive && queue.scanDeadline == nil)
+        #expect(queue.nextHeadUpdate() == .send(.init(head: 5, trigger: 6)))
+    }
+
+    /// A busy queue's trigger moves closer, so its event still leaves room
+    /// for what arrives while the engine reacts; never past the free space.
+    @Test func theSafetyTriggerMovesCloserAsTheRateRises() {
+        var queue = armed(entries: 128)
+        queue.handleTailPointerEvent()
+        scan(&queue, 1, at: 0)
+        var now: UInt64 = 0
+        var distances: [UInt32] = []
+        for perInterval: UInt32 in [4, 16, 40, 60] {
+            for _ in 0..<8 {
+                now += queue.scanInterval
+                scan(&queue, perInterval, at: now)
+            }
+            queue.handleTailPointerEvent()
+            guard case .send(let update) = queue.nextHeadUpdate(), let trigger = update.trigger else {
+                Issue.record("no head update at \(perInterval) per interval"); return
+            }
+            let distance = (trigger + 128 - update.head) % 128
+            #expect(distance >= 1 && distance + 2 * min(queue.entriesPerInterval, 127) <= 127 || distance == 1,
+                    "trigger \(distance) ahead at \(queue.entriesPerInterval) entries per interval")
+            distances.append(distance)
+            queue.handleHeadUpdateSent(update, now: now)
+            _ = queue.handleHeadUpdateCompleted(.completed(.success))
+        }
+        #expect(distances == distances.sorted(by: >), "closer as the rate rises: \(distances)")
+        #expect(distances.first == 63 && distances.last! < 63)
+    }
+
+    @Test func aPolledQueueHasNoDeadlineAndLeavesPollingIdle() {
+        var configuration = EngineConfiguration(polling: PollingPolicy(enterEntriesPerScan: 2, enterConsecutiveScans: 2, leaveEmptyScans: 2))
+        configuration.deliveryBudgetNanoseconds = Self.budget
+        var queue = QueueProtocol(entryCount: 128, head: 0, phase: true, configuration: configuration)
+        queue.handleTailPointerEvent()
+        scan(&queue, 4, at: 1)
+        scan(&queue, 4, at: 2)
+        #expect(queue.polling && queue.scanDeadline == nil)
+        scan(&queue, 0, at: 3)
+        scan(&queue, 0, at: 4)
+        #expect(!queue.polling && !queue.moderationActive)
+        #expect(queue.nextHeadUpdate() == .send(.init(head: 8, trigger: 9)))
+    }
+
+    @Test func aLostQueueHasNoDeadline() {
+        var queue = armed()
+        queue.handleTailPointerEvent()
+        scan(&queue, 1, at: 0)
+        queue.handleLoss(.unknownToController)
+        #expect(queue.scanDeadline == nil && queue.nextHeadUpdate() == .none)
+    }
+
+    /// The list keeps queues in the order they were listed and gives out
+    /// only those that are due.
+    @Test func theDeadlineListGivesOutOnlyWhatIsDue() {
+        var list = DeadlineList(capacity: 3)
+        list.append(.init(index: 0, generation: 1, deadline: 10))
+        list.append(.init(index: 2, generation: 1, deadline: 20))
+        list.append(.init(index: 1, generation: 1, deadline: 30))
+        #expect(list.nextDeadline == 10)
+        #expect(list.popDue(now: 5) == nil)
+        #expect(list.popDue(now: 25)?.index == 0)
+        #expect(list.popDue(now: 25)?.index == 2)
+        #expect(list.popDue(now: 25) == nil && list.count == 1)
+        list.append(.init(index: 0, generation: 2, deadline: 40))
+        #expect(list.popDue(now: 100)?.index == 1 && list.popDue(now: 100)?.generation == 2 && list.isEmpty)
+    }
+}
