@@ -50,7 +50,11 @@ public final class ControllerRunner: @unchecked Sendable {
         subsystem.faults.setDeliveryObserver(counters)
     }
 
-    deinit { stop() }
+    deinit {
+        stop()
+        // The counters hold the doorbell: a subsystem that outlives its runner must not keep it open.
+        subsystem.faults.removeDeliveryObserver(counters)
+    }
 
     /// A new doorbell for one client thread.
     public func openChannel(depth: Int = 64) throws(SystemError) -> AdminChannel {

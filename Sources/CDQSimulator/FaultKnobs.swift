@@ -106,8 +106,13 @@ public final class FaultKnobs: @unchecked Sendable {
     }
 
     /// The admin queue that re-arms an AER for every delivered signal.
-    func setDeliveryObserver(_ counters: AdminCounters?) {
+    func setDeliveryObserver(_ counters: AdminCounters) {
         state.withLock { $0.deliveries = counters }
+    }
+
+    /// Forgets `counters` if it is still the observer (a newer runner's stays).
+    func removeDeliveryObserver(_ counters: AdminCounters) {
+        state.withLock { if $0.deliveries === counters { $0.deliveries = nil } }
     }
 
     /// Signals `eventFD` now, later, or never, as the knobs say.
