@@ -125,8 +125,8 @@ def draw_admin_row(row, moderate, headroom):
         ratio = headroom["ratio"].get("headroom")
         bars(row[2], ["tolerated admin latency"],
              [e.get("tolerated_admin_latency_us", 0) / 1000], [b.get("tolerated_admin_latency_us", 0) / 1000],
-             f"headroom: {headroom['queues']} x {headroom.get('entries', 0)} entries, "
-             f"{int(headroom.get('rate', 0)):,}/s: " + (f"engine {ratio:.1f}x" if ratio is not None else "baseline tolerates none"),
+             f"headroom: {headroom['queues']} x {headroom.get('entries', 0)}, {headroom.get('rate', 0) / 1e6:g} M/s: "
+             + (f"engine {ratio:.1f}x" if ratio is not None else "baseline: none"),
              "ms", log=True)
     else:
         row[2].axis("off")
