@@ -29,7 +29,7 @@ unit-test: build
 ## The concurrency tests (engine, rings, controller thread, end to end,
 ## migration, the C API, cdqctl watch as a process)
 ## again under ThreadSanitizer; any report fails the run.
-TSAN_TESTS = CDQEngineTests|CDQQueuesTests|ControllerRunnerTests|EndToEndTests|CDQKernelTests|CDQMigrationTests|CDQEngineCTests|WatchTests
+TSAN_TESTS = CDQEngineTests|CDQQueuesTests|ControllerRunnerTests|AdminCostTests|EndToEndTests|CDQKernelTests|CDQMigrationTests|CDQEngineCTests|WatchTests
 test-tsan: deps
 	$(SWIFT) build --scratch-path .build-tsan --sanitize=thread --build-tests
 	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread --skip-build --filter '$(TSAN_TESTS)'
@@ -114,7 +114,7 @@ demo-engine: deps
 demo-kernel: build
 	@scripts/kernel-guest.sh demo $(BIN_DIR)
 
-## Engine against the synchronous baseline, all four scenarios (a few
+## Engine against the synchronous baseline, every scenario (3 to 5
 ## minutes): JSON in bench-results/, the chart in docs/benchmarks.svg.
 bench: deps
 	@scripts/bench-deps.sh

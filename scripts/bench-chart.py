@@ -4,9 +4,10 @@ and writes RESULTS_DIR/summary.md: the numbers and targets as a Markdown
 table, the way docs/benchmarks.md shows them.
 
 Usage: bench-chart.py RESULTS_DIR OUTPUT.svg
-Reads throughput.json, latency.json, scale.json and drain.json (one JSON
-object a line, as `cdq-bench --json` prints them); needs Debian's
-python3-matplotlib (scripts/bench-deps.sh installs it).
+Reads throughput.json, latency.json, scale.json, drain.json, moderate.json
+and headroom.json (one JSON object a line, as `cdq-bench --json` prints
+them; the last two may be absent in older result directories); needs
+Debian's python3-matplotlib (scripts/bench-deps.sh installs it).
 """
 import json
 import pathlib
@@ -24,6 +25,12 @@ ENGINE, BASELINE, LIMIT = "#1f77b4", "#ff7f0e", "#7f7f7f"
 def load(directory, name):
     path = pathlib.Path(directory) / f"{name}.json"
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def load_optional(directory, name):
+    """The scenario's first object, or None when it was not run."""
+    path = pathlib.Path(directory) / f"{name}.json"
+    return load(directory, name)[0] if path.exists() else None
 
 
 def bars(axis, labels, engine, baseline, title, ylabel, log=False):
@@ -49,7 +56,9 @@ def main(directory, output):
     scale = sorted(load(directory, "scale"), key=lambda r: r["queues"])
     drain = load(directory, "drain")[0]
 
-    figure, axes = plt.subplots(2, 3, figsize=(13, 7.5))
+    moderate = load_optional(directory, "moderate")
+    headroom = load_optional(directory, "headroom")
+    figure, axes = plt.subplots(3, 3, figsize=(13, 11))
     q = throughput["queues"]
 
     bars(axes[0][0], ["entries/s (millions)"],
@@ -88,10 +97,81 @@ def main(directory, output):
     axis.set_ylabel("ns per 32-byte entry")
     axis.set_title(f"drain: engine at {drain['fraction_of_memcpy']:.0%} of the memcpy rate", fontsize=10)
 
+    draw_admin_row(axes[2], moderate, headroom)
+
     figure.suptitle("cdq-engine against the synchronous baseline (same process, alternating runs; docs/benchmarks.md)",
                     fontsize=11)
     figure.tight_layout()
     figure.savefig(output, format="svg", metadata={"Date": None})
+
+
+def draw_admin_row(row, moderate, headroom):
+    """moderate per entry and delivery, headroom's tolerated latency: the admin cost model's scenarios."""
+    if moderate:
+        e, b = moderate["engine"], moderate["baseline"]
+        keys = ["admin_commands_per_entry", "aer_rearms_per_entry", "wakeups_per_entry", "syscalls_per_entry"]
+        bars(row[0], ["admin cmds", "AER re-arms", "wake-ups", "syscalls"],
+             [e.get(k, 0) for k in keys], [b.get(k, 0) for k in keys],
+             f"moderate: {moderate['queues']} queues, {int(moderate.get('rate', 0)):,}/s, "
+             f"admin {moderate.get('admin_latency_us', 0):g}/{moderate.get('admin_service_us', 0):g} µs", "per entry (log)", log=True)
+        keys = ["delivery_p50_us", "delivery_p99_us", "delivery_p999_us"]
+        bars(row[1], ["p50", "p99", "p99.9"], [e.get(k, 0) for k in keys], [b.get(k, 0) for k in keys],
+             "moderate: delivery, write to consumer", "µs (log)", log=True)
+    else:
+        row[0].axis("off")
+        row[1].axis("off")
+    if headroom:
+        e, b = headroom["engine"], headroom["baseline"]
+        ratio = headroom["ratio"].get("headroom")
+        bars(row[2], ["tolerated admin latency"],
+             [e.get("tolerated_admin_latency_us", 0) / 1000], [b.get("tolerated_admin_latency_us", 0) / 1000],
+             f"headroom: {headroom['queues']} x {headroom.get('entries', 0)}, {headroom.get('rate', 0) / 1e6:g} M/s: "
+             + (f"engine {ratio:.1f}x" if ratio is not None else "baseline: none"),
+             "ms", log=True)
+    else:
+        row[2].axis("off")
+
+
+def admin_rows(moderate, headroom):
+    """The summary's rows and targets for moderate and headroom, when run."""
+    rows, targets = [], []
+    if moderate:
+        e, b, r = moderate["engine"], moderate["baseline"], moderate["ratio"]
+        rows += [
+            f"| moderate, {moderate['queues']} queues | CPU ns/entry (consumer side) | {e['cpu_ns_per_entry']:,.0f} | "
+            f"{b['cpu_ns_per_entry']:,.0f} | {r['cpu']:.3f} |",
+            f"| | admin commands/entry | {e['admin_commands_per_entry']:.4f} | {b['admin_commands_per_entry']:.4f} | |",
+            f"| | AER re-arms/entry | {e['aer_rearms_per_entry']:.4f} | {b['aer_rearms_per_entry']:.4f} | |",
+            f"| | wake-ups/entry | {e['wakeups_per_entry']:.4f} | {b['wakeups_per_entry']:.4f} | |",
+            f"| | system calls/entry | {e['syscalls_per_entry']:.4f} | {b['syscalls_per_entry']:.4f} | {r['syscalls']:.3f} |",
+            f"| | delivery p50 / p99 / p99.9 µs | {e.get('delivery_p50_us', 0):,.1f} / {e.get('delivery_p99_us', 0):,.1f} / "
+            f"{e.get('delivery_p999_us', 0):,.1f} | {b.get('delivery_p50_us', 0):,.1f} / {b.get('delivery_p99_us', 0):,.1f} / "
+            f"{b.get('delivery_p999_us', 0):,.1f} | |",
+            f"| | lost / duplicated | {e['lost']} / {e['duplicated']} | {b['lost']} / {b['duplicated']} | |",
+        ]
+        targets += [
+            f"| moderate: engine <= 0.05 admin commands/entry | {e['admin_commands_per_entry']:.4f} | "
+            f"{verdict(e['admin_commands_per_entry'] <= 0.05)} |",
+            f"| moderate: engine <= 0.1 system calls/entry | {e['syscalls_per_entry']:.4f} | {verdict(e['syscalls_per_entry'] <= 0.1)} |",
+            f"| moderate: engine CPU/entry <= 0.1x baseline | {r['cpu']:.3f}x | {verdict(r['cpu'] <= 0.1)} |",
+            f"| moderate: engine delivery p99 <= 1 ms | {e.get('delivery_p99_us', 0):,.1f} µs | "
+            f"{verdict(0 < e.get('delivery_p99_us', 0) <= 1000)} |",
+        ]
+    if headroom:
+        e, b = headroom["engine"], headroom["baseline"]
+        ratio = headroom["ratio"].get("headroom")
+        shown = f"{ratio:.2f}" if ratio is not None else "baseline tolerates none"
+        rows.append(f"| headroom, {headroom['queues']} x {headroom.get('entries', 0)} entries | tolerated admin latency µs "
+                    f"(writer {e.get('changes_per_sec', 0):,.0f} / {b.get('changes_per_sec', 0):,.0f} changes/s) | "
+                    f"{e.get('tolerated_admin_latency_us', 0):,.1f} | {b.get('tolerated_admin_latency_us', 0):,.1f} | {shown} |")
+        # Without a finite ratio (the baseline overflowed even at latency 0) the target cannot be judged.
+        judged = verdict(ratio >= 5) if ratio is not None else "not measurable: the baseline cannot take the rate"
+        targets.append(f"| headroom: engine tolerates >= 5x the baseline's admin latency | {shown} | {judged} |")
+    return rows, targets
+
+
+def verdict(ok):
+    return "met" if ok else "NOT met"
 
 
 def summary(directory):
@@ -123,9 +203,8 @@ def summary(directory):
                      f"{r['ratio']['cpu_per_wakeup']:.2f} |")
     lines.append(f"| drain | ns/entry (memcpy {drain['memcpy_ns_per_entry']:.2f}) | {drain['ns_per_entry']:.2f} | "
                  f"{drain['baseline_ns_per_entry']:.2f} | engine at {drain['fraction_of_memcpy']:.0%} of memcpy |")
-
-    def verdict(ok):
-        return "met" if ok else "NOT met"
+    admin_lines, admin_targets = admin_rows(load_optional(directory, "moderate"), load_optional(directory, "headroom"))
+    lines += admin_lines
 
     e16 = scale.get(16, {}).get("engine", {}).get("cpu_ns_per_wakeup", 0)
     e4096 = scale.get(4096, {}).get("engine", {}).get("cpu_ns_per_wakeup", 0)
@@ -144,6 +223,7 @@ def summary(directory):
         f"| drain: >= 25% of the memcpy rate | {drain['fraction_of_memcpy']:.0%} | "
         f"{verdict(drain['fraction_of_memcpy'] >= 0.25)} |",
     ]
+    lines += admin_targets
     return "\n".join(lines) + "\n"
 
 

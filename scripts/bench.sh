@@ -20,6 +20,8 @@ run throughput throughput --queues 256 --seconds 5 --rounds 2
 run latency latency --seconds 5 --rounds 2
 run scale scale --seconds 3 --rounds 2
 run drain drain --seconds 1 --rounds 3
+run moderate moderate --seconds 5 --rounds 2
+run headroom headroom --seconds 5
 
 {
   echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ)"

@@ -24,6 +24,8 @@ public struct SimulatedMigrationSetup: Sendable {
     public var seed: UInt64 = 1
     /// Entries of the controller's user data migration queue.
     public var queueEntries: UInt32 = 4096
+    /// How the simulated controller spends time on admin commands (docs/simulator.md).
+    public var adminCost = AdminCost.free
     /// Write every block once before the migration (logging off), so the
     /// bulk copy moves data rather than reading the holes of a sparse file.
     public var prefill = true
@@ -41,6 +43,7 @@ public struct SimulatedMigrationSetup: Sendable {
         if writers > 0 && !(writesPerSecond.isFinite && writesPerSecond > 0) { return "write rate must be a positive number" }
         if let tooFew = ControllerDataQueue.tooFewEntries(queueEntries) { return tooFew }
         if queueEntries > 65_536 { return "queue entries must be at most 65536" }
+        if let problem = adminCost.problem { return problem }
         return nil
     }
 }
@@ -68,7 +71,7 @@ public final class SimulatedMigration {
             subsystem = try SimulatedSubsystem(SubsystemConfiguration(
                 migratableControllers: 1, namespaceCapacity: setup.namespaceBytes / UInt64(setup.lbaSize),
                 lbaSize: setup.lbaSize, backing: .files(directory: setup.directory)))
-            runner = try ControllerRunner(subsystem: subsystem)
+            runner = try ControllerRunner(subsystem: subsystem, adminCost: setup.adminCost)
             try runner.start()
             engine = try Engine(EngineConfiguration(maximumQueues: 4))
         } catch {

@@ -27,9 +27,17 @@ public final class AdminChannel: @unchecked Sendable {
     /// Client side: submitted and not yet reaped.
     public private(set) var inFlight = 0
     private let rings = ManagedAtomic<UInt64>(0)
+    private let completed = ManagedAtomic<UInt64>(0)
 
     /// Doorbell signals so far (each one eventfd write), readable from any thread.
     public var doorbellRings: UInt64 { rings.load(ordering: .relaxed) }
+
+    /// Commands of this channel the controller completed so far, readable
+    /// from any thread: this client's share of the admin queue's work.
+    public var commandsCompleted: UInt64 { completed.load(ordering: .relaxed) }
+
+    /// The controller thread pushed one completion.
+    func countCompleted() { completed.wrappingIncrement(ordering: .relaxed) }
 
     init(depth: Int, doorbell: EventFD) throws(SystemError) {
         precondition(depth > 0, "an admin channel needs a positive depth")

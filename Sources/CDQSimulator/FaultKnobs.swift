@@ -35,6 +35,8 @@ public final class FaultKnobs: @unchecked Sendable {
         /// Rung when a signal is delayed, so a sleeping controller thread
         /// recomputes when it must wake up.
         var wakeup: EventFD?
+        /// Told of every delivered signal: each costs an AER re-arm.
+        var deliveries: AdminCounters?
     }
     private let state = Locked(State())
 
@@ -103,25 +105,38 @@ public final class FaultKnobs: @unchecked Sendable {
         state.withLock { $0.wakeup = eventFD }
     }
 
+    /// The admin queue that re-arms an AER for every delivered signal.
+    func setDeliveryObserver(_ counters: AdminCounters) {
+        state.withLock { $0.deliveries = counters }
+    }
+
+    /// Forgets `counters` if it is still the observer (a newer runner's stays).
+    func removeDeliveryObserver(_ counters: AdminCounters) {
+        state.withLock { if $0.deliveries === counters { $0.deliveries = nil } }
+    }
+
     /// Signals `eventFD` now, later, or never, as the knobs say.
     func deliverTrigger(eventFD: EventFD) {
         let now = MonotonicClock.nanoseconds()
-        let (deliverNow, wakeup): (Bool, EventFD?) = state.withLock { state in
+        let (deliverNow, wakeup, deliveries): (Bool, EventFD?, AdminCounters?) = state.withLock { state in
             if state.masked || state.dropNextTriggers > 0 {
                 if !state.masked { state.dropNextTriggers -= 1 }
                 state.statistics.triggersDropped += 1
-                return (false, nil)
+                return (false, nil, nil)
             }
             if state.maskAfterFirstDelivery { state.masked = true }
             if state.triggerDelayNanoseconds > 0 && state.delayed.count < Self.maximumDelayedSignals {
                 state.delayed.append((now + state.triggerDelayNanoseconds, eventFD))
                 state.statistics.triggersDelayed += 1
-                return (false, state.wakeup)
+                return (false, state.wakeup, nil)
             }
             state.statistics.triggersDelivered += 1
-            return (true, nil)
+            return (true, nil, state.deliveries)
         }
-        if deliverNow { try? eventFD.signal() }
+        if deliverNow {
+            try? eventFD.signal()
+            deliveries?.eventsDelivered(1)
+        }
         try? wakeup?.signal()
     }
 
@@ -129,13 +144,14 @@ public final class FaultKnobs: @unchecked Sendable {
     /// the next one still waiting, if any.
     @discardableResult
     func deliverDueSignals(now: UInt64 = MonotonicClock.nanoseconds()) -> UInt64? {
-        let (due, next): ([EventFD], UInt64?) = state.withLock { state in
+        let (due, next, deliveries): ([EventFD], UInt64?, AdminCounters?) = state.withLock { state in
             let due = state.delayed.filter { $0.deadline <= now }.map(\.eventFD)
             state.delayed.removeAll { $0.deadline <= now }
             state.statistics.triggersDelivered += due.count
-            return (due, state.delayed.map(\.deadline).min())
+            return (due, state.delayed.map(\.deadline).min(), state.deliveries)
         }
         for eventFD in due { try? eventFD.signal() }
+        deliveries?.eventsDelivered(due.count)
         return next
     }
 

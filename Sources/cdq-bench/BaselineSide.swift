@@ -14,22 +14,26 @@ final class BaselineSide: ConsumerSide {
     private let workers: [BaselineWorker]
     private var threads: [OSThread] = []
     private(set) var consumerThreads: [Int32] = []
-    private let control: AdminChannel
+    private let rig: Rig
 
     /// One worker per online CPU, unless `threads` says otherwise.
     static var defaultThreads: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 
-    init(rig: Rig, entries: UInt32, threads: Int, probe: LatencyProbe?) throws {
-        control = rig.control
+    init(rig: Rig, entries: UInt32, threads: Int, probe: LatencyProbe?, stamps: DeliveryStamps? = nil) throws {
+        self.rig = rig
         let queues = try rig.subsystem.controllers.map {
-            try BaselineQueue(control: rig.control, cntlid: $0.cntlid, entries: entries)
+            try BaselineQueue(subsystem: rig.subsystem, cntlid: $0.cntlid, entries: entries)
         }
         self.queues = queues
+        for (queue, started) in zip(queues, rig.executeAll(queues.map { $0.trackSend(.start) })) where !started.status.isSuccess {
+            throw BenchError("Track Send start on CDQ \(queue.cdqid): \(started.status)")
+        }
         let count = min(threads, queues.count)
         var workers: [BaselineWorker] = []
         for worker in 0..<count {
-            let share = stride(from: worker, to: queues.count, by: count).map { queues[$0] }
-            workers.append(try BaselineWorker(queues: share, channel: try rig.runner.openChannel(depth: 1), probe: probe))
+            let indices = Array(stride(from: worker, to: queues.count, by: count))
+            workers.append(try BaselineWorker(queues: indices.map { queues[$0] }, channel: try rig.runner.openChannel(depth: 1),
+                                              probe: probe, stamps: stamps, writerQueues: indices))
         }
         self.workers = workers
         (self.threads, consumerThreads) = try ThreadClock.spawned {
@@ -42,13 +46,14 @@ final class BaselineSide: ConsumerSide {
             total.systemCalls += worker.systemCalls.load(ordering: .relaxed)
             total.wakeups += worker.wakeups.load(ordering: .relaxed)
             total.headUpdates += worker.headUpdates.load(ordering: .relaxed)
+            total.adminCommands += worker.channel.commandsCompleted
         }
     }
 
     var lastsSeen: Int { workers.reduce(0) { $0 + $1.book.lasts.load(ordering: .relaxed) } }
 
     func stopLogging() {
-        for queue in queues { queue.stopLogging() }
+        rig.executeAll(queues.map { $0.trackSend(.stop) })
     }
 
     func finish(written: [UInt64]) -> SideBooks {
@@ -61,6 +66,7 @@ final class BaselineSide: ConsumerSide {
         if refused > 0 { log("baseline: the controller refused \(refused) head updates (retried by the sweep)") }
         var books = SideBooks()
         var histogram = Histogram<UInt64>(highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: .two)
+        var delivery = histogram
         for (index, worker) in workers.enumerated() {
             let share = stride(from: index, to: written.count, by: workers.count).map { written[$0] }
             let settled = worker.book.settle(written: share)
@@ -69,10 +75,12 @@ final class BaselineSide: ConsumerSide {
             books.duplicated += settled.duplicated
             books.overflows += worker.book.overflows
             histogram.add(worker.histogram)
+            delivery.add(worker.book.delivery)
         }
         // The latency scenario measures from the writer's send instead.
         if let probe = workers.first?.book.probe { histogram = probe.histogram }
         (books.p50, books.p99, books.p999) = percentiles(histogram)
+        books.delivery = delivery
         return books
     }
 }

@@ -42,7 +42,7 @@ final class BaselineWorker: @unchecked Sendable {
 
     let book: SequenceBook
     private var states: [QueueState]
-    private let channel: AdminChannel
+    let channel: AdminChannel
     private let epoll: Int32
     private let stopping = ManagedAtomic<Bool>(false)
     let systemCalls = ManagedAtomic<UInt64>(0)
@@ -53,9 +53,10 @@ final class BaselineWorker: @unchecked Sendable {
     private(set) var histogram = Histogram<UInt64>(highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: .two)
     private static let sweepInterval: UInt64 = 10_000_000
 
-    init(queues: [BaselineQueue], channel: AdminChannel, probe: LatencyProbe?) throws {
+    /// `writerQueues[i]`: the writer's index of `queues[i]`.
+    init(queues: [BaselineQueue], channel: AdminChannel, probe: LatencyProbe?, stamps: DeliveryStamps?, writerQueues: [Int]) throws {
         self.channel = channel
-        book = SequenceBook(queues: queues.count, probe: probe)
+        book = SequenceBook(queues: queues.count, probe: probe, stamps: stamps, writerQueues: writerQueues)
         states = queues.map {
             QueueState(memory: UnsafeRawPointer($0.memory.baseAddress!), entryCount: $0.entryCount, cdqid: $0.cdqid,
                        eventFD: $0.eventFD.fileDescriptor)

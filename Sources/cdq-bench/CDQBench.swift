@@ -2,6 +2,7 @@
 // side by side in one process run, on the simulated controller.
 
 import ArgumentParser
+import CDQSimulator
 import Foundation
 
 #if canImport(Glibc)
@@ -20,15 +21,21 @@ struct CDQBench: ParsableCommand {
                       also run to completion (its consuming thread polls it)
           scale       1, 16, 256 and 4096 queues (or --queues) at a fixed total rate: cost per wake-up
           drain       the phase-tag drain alone on filled queue memory, beside a plain memcpy
+          moderate    256 queues at 50,000 changes/s in total, admin latency 100 µs, service 10 µs:
+                      CPU, admin commands, wake-ups, system calls per entry; delivery p50/p99/p99.9
+          headroom    256 queues of 128 entries at 1,000,000 changes/s, admin service 10 µs: the highest
+                      admin latency each side tolerates without an overflow for --seconds (double, then bisect)
         Engine and baseline run alternately in the same process. Every run checks that each change
-        arrived exactly once and in order; the exit status is 1 if any was lost or duplicated.
+        arrived exactly once and in order (in headroom: or was reported lost by an ESA 7 entry); the
+        exit status is 1 if any was lost or duplicated. The simulated controller serves admin commands
+        under --admin-latency-us and --admin-service-us, 32 at a time (docs/simulator.md).
         """)
 
     enum Scenario: String, ExpressibleByArgument, CaseIterable {
-        case throughput, latency, scale, drain
+        case throughput, latency, scale, drain, moderate, headroom
     }
 
-    @Argument(help: "throughput, latency, scale or drain.")
+    @Argument(help: "throughput, latency, scale, drain, moderate or headroom.")
     var scenario: Scenario
 
     @Option(help: "Queues (one simulated controller each). Default: 256 for throughput, 1 for latency, 1/16/256/4096 for scale.")
@@ -40,8 +47,17 @@ struct CDQBench: ParsableCommand {
     @Option(help: "Rounds; each runs the engine, then the baseline.")
     var rounds: Int = 2
 
-    @Option(help: "Total changes per second in the scale scenario.")
-    var rate: Double = 50_000
+    @Option(help: "Total changes per second: scale and moderate (default 50000), headroom (default 1000000).")
+    var rate: Double?
+
+    @Option(help: "Entries per queue (128 is one page). Default: 4096; scale and moderate 256 to 4096 by queue count; headroom 128.")
+    var entries: UInt32?
+
+    @Option(help: "Admin latency per command, µs (admission to completion). Default 0; moderate 100; headroom: the first latency probed (10).")
+    var adminLatencyUs: Double?
+
+    @Option(help: "Admin service time per command, µs (one command at a time). Default 0; moderate and headroom 10.")
+    var adminServiceUs: Double?
 
     @Option(help: "Baseline worker threads. Default: one per online CPU.")
     var baselineThreads: Int?
@@ -58,7 +74,19 @@ struct CDQBench: ParsableCommand {
         if let queues, !(1...4096).contains(queues) { throw ValidationError("--queues must be 1...4096") }
         if scenario == .latency, let queues, queues != 1 { throw ValidationError("latency measures one queue: --queues 1") }
         if scenario == .drain, let queues, queues != 1 { throw ValidationError("drain measures one queue: --queues 1") }
-        guard rate > 0, rate <= 10_000_000 else { throw ValidationError("--rate must be in (0, 10000000]") }
+        if let rate, !(rate > 0 && rate <= 10_000_000) { throw ValidationError("--rate must be in (0, 10000000]") }
+        if let entries, !(16...SimulatedSubsystem.maximumQueueEntries).contains(entries) {
+            throw ValidationError("--entries must be 16...\(SimulatedSubsystem.maximumQueueEntries)")
+        }
+        for (value, name) in [(adminLatencyUs, "--admin-latency-us"), (adminServiceUs, "--admin-service-us")] {
+            if let value, let problem = AdminCost.problem(microseconds: value, name: name) { throw ValidationError(problem) }
+        }
+        if scenario == .drain, entries != nil || adminLatencyUs != nil || adminServiceUs != nil {
+            throw ValidationError("drain reads filled memory without a controller: --entries and --admin-* do not apply")
+        }
+        if scenario == .headroom, let adminLatencyUs, adminLatencyUs <= 0 {
+            throw ValidationError("headroom doubles the admin latency from --admin-latency-us: it must be > 0")
+        }
         if let baselineThreads, !(1...256).contains(baselineThreads) { throw ValidationError("--baseline-threads must be 1...256") }
         if let only, Side(rawValue: only) == nil { throw ValidationError("--only takes engine, baseline or run-to-completion") }
     }
@@ -91,23 +119,44 @@ struct CDQBench: ParsableCommand {
         switch scenario {
         case .throughput:
             let count = queues ?? 256
-            let plan = RunPlan(queues: count, entries: 4096, seconds: seconds, pace: .fullSpeed, baselineThreads: threads)
-            return [try alternate("throughput", plan, rounds: rounds, only: side)]
+            let plan = RunPlan(queues: count, entries: entries ?? 4096, seconds: seconds, pace: .fullSpeed, baselineThreads: threads,
+                               adminCost: adminCost())
+            return [try alternate("throughput", plan, rounds: rounds, only: side).described(plan)]
         case .latency:
-            let plan = RunPlan(queues: 1, entries: 4096, seconds: seconds, pace: .oneAtATime(gapNanoseconds: 200_000),
-                               baselineThreads: threads)
-            return [try alternate("latency", plan, rounds: rounds, only: side, sides: [.engine, .runToCompletion, .baseline])]
+            var plan = RunPlan(queues: 1, entries: entries ?? 4096, seconds: seconds, pace: .oneAtATime(gapNanoseconds: 200_000),
+                               baselineThreads: threads, adminCost: adminCost())
+            plan.wakesOnEveryEntry = true
+            return [try alternate("latency", plan, rounds: rounds, only: side, sides: [.engine, .runToCompletion, .baseline]).described(plan)]
         case .scale:
+            let rate = rate ?? 50_000
             return try (queues.map { [$0] } ?? [1, 16, 256, 4096]).map { count in
-                let plan = RunPlan(queues: count, entries: Self.scaleEntries(count), seconds: seconds, pace: .rate(rate),
-                                   baselineThreads: threads)
-                var result = try alternate("scale", plan, rounds: rounds, only: side)
+                let plan = RunPlan(queues: count, entries: entries ?? Self.scaleEntries(count), seconds: seconds, pace: .rate(rate),
+                                   baselineThreads: threads, adminCost: adminCost(), stampsDelivery: true)
+                var result = try alternate("scale", plan, rounds: rounds, only: side).described(plan)
                 result.extra["rate"] = rate
                 return result
             }
         case .drain:
             return [DrainScenario(seconds: seconds, rounds: rounds).run()]
+        case .moderate:
+            let count = queues ?? 256
+            let rate = rate ?? 50_000
+            let plan = RunPlan(queues: count, entries: entries ?? Self.scaleEntries(count), seconds: seconds, pace: .rate(rate),
+                               baselineThreads: threads, adminCost: adminCost(latency: 100, service: 10), stampsDelivery: true)
+            var result = try alternate("moderate", plan, rounds: rounds, only: side).described(plan)
+            result.extra["rate"] = rate
+            return [result]
+        case .headroom:
+            let rate = rate ?? 1_000_000
+            let plan = RunPlan(queues: queues ?? 256, entries: entries ?? 128, seconds: seconds, pace: .rate(rate),
+                               baselineThreads: threads, adminCost: adminCost(service: 10), overflowEnds: true)
+            return [try HeadroomScenario(plan: plan, rate: rate, startMicroseconds: adminLatencyUs ?? 10, only: side).run()]
         }
+    }
+
+    /// The admin cost the options ask for, over the scenario's defaults (µs).
+    private func adminCost(latency: Double = 0, service: Double = 0) -> AdminCost {
+        AdminCost(latencyMicroseconds: adminLatencyUs ?? latency, serviceMicroseconds: adminServiceUs ?? service)
     }
 
     /// 32 MiB of queue memory in all, 256 to 4096 entries per queue.

@@ -14,20 +14,20 @@ final class EngineSide: ConsumerSide {
     let consumer: Consumer
     private var queues: [AttachedQueue] = []
     private let book: SequenceBook
-    private let control: AdminChannel
+    private let rig: Rig
     private let stopping = ManagedAtomic<Bool>(false)
     private var consuming: OSThread?
     private(set) var consumerThreads: [Int32] = []
 
-    init(rig: Rig, entries: UInt32, probe: LatencyProbe?) throws {
+    init(rig: Rig, entries: UInt32, probe: LatencyProbe?, stamps: DeliveryStamps? = nil, wakesOnEveryEntry: Bool = false) throws {
         let count = rig.subsystem.controllers.count
-        let configuration = EngineConfiguration(maximumQueues: count)
+        let configuration = EngineConfiguration(maximumQueues: count, trigger: wakesOnEveryEntry ? .nextEntry : .moderated)
         let (engine, loopThreads) = try ThreadClock.spawned { try Engine(configuration) }
         self.engine = engine
-        control = rig.control
+        self.rig = rig
         transport = SimulatorTransport(channel: try rig.runner.openChannel(depth: max(64, count)))
         consumer = try Consumer(capacity: 16_384)
-        book = SequenceBook(queues: count, probe: probe)
+        book = SequenceBook(queues: count, probe: probe, stamps: stamps)
         var bookIndex = Array(repeating: 0, count: count)
         let backend = SimulatedQueueBackend(subsystem: rig.subsystem, transport: transport)
         for controller in rig.subsystem.controllers {
@@ -62,7 +62,8 @@ final class EngineSide: ConsumerSide {
         let statistics = engine.statistics
         return SideCounters(
             systemCalls: statistics.systemCalls + consumer.systemCalls + transport.channel.doorbellRings,
-            wakeups: statistics.totals.wakeups, headUpdates: statistics.totals.headUpdates)
+            wakeups: statistics.totals.wakeups, headUpdates: statistics.totals.headUpdates,
+            adminCommands: transport.channel.commandsCompleted)
     }
 
     var lastsSeen: Int { book.lasts.load(ordering: .relaxed) }
@@ -71,7 +72,7 @@ final class EngineSide: ConsumerSide {
     /// it: the stops fall inside the measured window, and through the
     /// engine's admin path they would be charged to the engine alone.
     func stopLogging() {
-        for queue in queues { _ = control.execute(AdminRequest(.trackSend(cdqid: queue.cdqid, logging: .stop))) }
+        rig.executeAll(queues.map { AdminRequest(.trackSend(cdqid: $0.cdqid, logging: .stop)) })
     }
 
     func finish(written: [UInt64]) -> SideBooks {
@@ -83,7 +84,7 @@ final class EngineSide: ConsumerSide {
         engine.shutdown()
         let settled = book.settle(written: written)
         var books = SideBooks(delivered: book.delivered, lost: settled.lost, duplicated: settled.duplicated,
-                              overflows: book.overflows)
+                              overflows: book.overflows, delivery: book.delivery)
         if let probe = book.probe {
             (books.p50, books.p99, books.p999) = percentiles(probe.histogram)
         } else {

@@ -11,7 +11,9 @@ import CDQUring
 ///
 /// A controller whose queue is nearly full is skipped for the round: a
 /// queue that fills posts ESA 7 and drops changes, which would measure the
-/// writer outrunning the consumer, not the consumer.
+/// writer outrunning the consumer, not the consumer. The `headroom`
+/// scenario turns that off (`skipsFullQueues: false`): there an overflow is
+/// what it looks for.
 final class LoadGenerator: @unchecked Sendable {
     // @unchecked: `written` is owned by the writer thread until stop() joins it.
 
@@ -27,14 +29,20 @@ final class LoadGenerator: @unchecked Sendable {
     let controllers: [SimulatedController]
     let entryCount: UInt32
     let pace: Pace
+    /// Each change's write time, for delivery latency; nil: not stamped.
+    let stamps: DeliveryStamps?
+    let skipsFullQueues: Bool
     private(set) var written: [UInt64]
     private let stopping = ManagedAtomic<Bool>(false)
     private var thread: OSThread?
 
-    init(controllers: [SimulatedController], entryCount: UInt32, pace: Pace) {
+    init(controllers: [SimulatedController], entryCount: UInt32, pace: Pace, stamps: DeliveryStamps? = nil,
+         skipsFullQueues: Bool = true) {
         self.controllers = controllers
         self.entryCount = entryCount
         self.pace = pace
+        self.stamps = stamps
+        self.skipsFullQueues = skipsFullQueues
         written = Array(repeating: 0, count: controllers.count)
     }
 
@@ -61,12 +69,14 @@ final class LoadGenerator: @unchecked Sendable {
     /// True when `count` more changes fit without filling the queue (one
     /// slot stays free for the LAST entry that ends the run).
     private func hasRoom(_ index: Int, for count: Int) -> Bool {
+        guard skipsFullQueues else { return true }
         guard let queue = controllers[index].queueSnapshot else { return false }
         return Int(queue.outstanding) + count + 2 < Int(entryCount)
     }
 
     private func write(_ index: Int) {
         let controller = controllers[index]
+        stamps?.stamp(queue: index, number: written[index])
         let status = controller.write(nsid: UInt32(controller.cntlid), startingLBA: written[index], blockCount: 1, data: nil)
         precondition(status.isSuccess, "a simulated write failed: \(status)")
         written[index] += 1

@@ -14,28 +14,48 @@ struct ScenarioResult {
     var extra: [String: Any] = [:]
     /// Extra table rows: label, engine, baseline.
     var extraRows: [(String, String, String)] = []
+    /// Extra keys of each side's object, by side ("engine", "baseline").
+    var sideExtra: [String: [String: Any]] = [:]
+    /// Extra engine/baseline ratios (`headroom`).
+    var extraRatios: [String: Double] = [:]
 
     var lost: UInt64 { engine.lost + baseline.lost + runToCompletion.lost }
     var duplicated: UInt64 { engine.duplicated + baseline.duplicated + runToCompletion.duplicated }
     var clean: Bool { lost == 0 && duplicated == 0 }
 
+    /// The run's queue size and admin cost, as top-level keys.
+    func described(_ plan: RunPlan) -> ScenarioResult {
+        var result = self
+        result.extra["entries"] = Int(plan.entries)
+        result.extra["admin_latency_us"] = rounded(Double(plan.adminCost.latencyNanoseconds) / 1000, 2)
+        result.extra["admin_service_us"] = rounded(Double(plan.adminCost.serviceNanoseconds) / 1000, 2)
+        result.extra["admin_depth"] = plan.adminCost.depth
+        return result
+    }
+
     private func ratio(_ engine: Double, _ baseline: Double) -> Double { baseline == 0 ? 0 : engine / baseline }
 
     var json: [String: Any] {
+        var ratios: [String: Any] = [
+            "throughput": rounded(ratio(engine.entriesPerSecond, baseline.entriesPerSecond), 3),
+            "syscalls": rounded(ratio(engine.systemCallsPerEntry, baseline.systemCallsPerEntry), 4),
+            "cpu": rounded(ratio(engine.cpuPerEntry, baseline.cpuPerEntry), 3),
+            "p99": rounded(ratio(engine.p99, baseline.p99), 3),
+            "cpu_per_wakeup": rounded(ratio(engine.cpuPerWakeup, baseline.cpuPerWakeup), 3),
+            "admin_commands": rounded(ratio(engine.adminCommandsPerEntry, baseline.adminCommandsPerEntry), 4),
+        ]
+        if let engineDelivery = engine.delivery, let baselineDelivery = baseline.delivery {
+            ratios["delivery_p99"] = rounded(ratio(engineDelivery.p99, baselineDelivery.p99), 3)
+        }
+        for (key, value) in extraRatios { ratios[key] = value.isFinite ? rounded(value, 3) : NSNull() }
         var object: [String: Any] = [
             "scenario": scenario,
             "queues": queues,
             "seconds": seconds,
             "rounds": engine.runs,
-            "engine": engine.json,
-            "baseline": baseline.json,
-            "ratio": [
-                "throughput": rounded(ratio(engine.entriesPerSecond, baseline.entriesPerSecond), 3),
-                "syscalls": rounded(ratio(engine.systemCallsPerEntry, baseline.systemCallsPerEntry), 4),
-                "cpu": rounded(ratio(engine.cpuPerEntry, baseline.cpuPerEntry), 3),
-                "p99": rounded(ratio(engine.p99, baseline.p99), 3),
-                "cpu_per_wakeup": rounded(ratio(engine.cpuPerWakeup, baseline.cpuPerWakeup), 3),
-            ],
+            "engine": engine.json.merging(sideExtra["engine"] ?? [:]) { _, new in new },
+            "baseline": baseline.json.merging(sideExtra["baseline"] ?? [:]) { _, new in new },
+            "ratio": ratios,
             "lost": lost,
             "duplicated": duplicated,
         ]
@@ -65,11 +85,18 @@ struct ScenarioResult {
             row("CPU ns/entry", engine.cpuPerEntry, baseline.cpuPerEntry, 1),
             row("head updates/entry", engine.headUpdatesPerEntry, baseline.headUpdatesPerEntry, 4),
             row("wake-ups/entry", engine.wakeupsPerEntry, baseline.wakeupsPerEntry, 4),
+            row("admin commands/entry", engine.adminCommandsPerEntry, baseline.adminCommandsPerEntry, 4),
+            row("AER re-arms/entry", engine.aerRearmsPerEntry, baseline.aerRearmsPerEntry, 4),
             row("CPU ns/wake-up", engine.cpuPerWakeup, baseline.cpuPerWakeup, 0),
             row("p50 us", engine.p50, baseline.p50, 1),
             row("p99 us", engine.p99, baseline.p99, 1),
             row("p99.9 us", engine.p999, baseline.p999, 1),
         ]
+        if let engineDelivery = engine.delivery, let baselineDelivery = baseline.delivery {
+            lines.append(row("delivery p50 us", engineDelivery.p50, baselineDelivery.p50, 1))
+            lines.append(row("delivery p99 us", engineDelivery.p99, baselineDelivery.p99, 1))
+            lines.append(row("delivery p99.9 us", engineDelivery.p999, baselineDelivery.p999, 1))
+        }
         if runToCompletion.runs > 0 {
             let side = runToCompletion
             lines.append("engine run to completion: p50 \(rounded(side.p50, 1)) us, p99 \(rounded(side.p99, 1)) us, "

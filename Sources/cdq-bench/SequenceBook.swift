@@ -27,10 +27,19 @@ final class SequenceBook: @unchecked Sendable {
     let progress = ManagedAtomic<UInt64>(0)
     /// When set, each change's delay since the writer's send time is recorded.
     let probe: LatencyProbe?
+    /// When set, each change's delay since the writer stamped it goes to `delivery`.
+    private let stamps: DeliveryStamps?
+    /// The writer's index of each of the book's queues (the stamps' numbering).
+    private let writerQueues: [Int]
+    /// Write to consumer, nanoseconds, for every entry whose stamp survived.
+    private(set) var delivery = Histogram<UInt64>(highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: .two)
 
-    init(queues: Int, probe: LatencyProbe? = nil) {
+    /// `writerQueues[i]` is the writer's index of the book's queue `i` (default: the same).
+    init(queues: Int, probe: LatencyProbe? = nil, stamps: DeliveryStamps? = nil, writerQueues: [Int]? = nil) {
         expected = Array(repeating: 0, count: queues)
         self.probe = probe
+        self.stamps = stamps
+        self.writerQueues = writerQueues ?? Array(0..<queues)
     }
 
     /// Books one entry of queue `queue` (the book's own numbering).
@@ -50,6 +59,9 @@ final class SequenceBook: @unchecked Sendable {
                 delivered += 1
             }
             if let probe { probe.received(delivered) }
+            if let stamps, let delay = stamps.delay(queue: writerQueues[queue], number: number) {
+                _ = delivery.record(delay)
+            }
         case .lastLoggingStopped:
             lasts.wrappingIncrement(ordering: .relaxed)
         case .lastQueueFull:

@@ -17,8 +17,35 @@ struct SideResult {
     var p50 = 0.0
     var p99 = 0.0
     var p999 = 0.0
+    /// Write to consumer for every stamped entry, microseconds (as p50/p99/p99.9 above); nil when not stamped.
+    var delivery: (p50: Double, p99: Double, p999: Double)?
+    /// AER re-arms (one per delivered tail pointer event) on the run's controller.
+    var aerRearms: UInt64 = 0
+    /// Most admin slots in use at once, worst run.
+    var peakAdminOccupancy = 0
+    /// Changes the writer wrote, and over how long.
+    var written: UInt64 = 0
+    var writerNanoseconds: UInt64 = 0
+    /// How late the controller thread's timed wake-ups were (timed admin cost only).
+    var timerWakeups: UInt64 = 0
+    var timerLatenessNanoseconds: UInt64 = 0
+    var timerLatenessMaximum: UInt64 = 0
+    /// Changes the controllers lost to a full queue (reported by ESA 7 entries).
+    var lostToOverflow: UInt64 = 0
 
     mutating func add(_ run: SideResult) {
+        if let runDelivery = run.delivery {
+            let mean = delivery.map { ($0.p50 * Double(runs) + runDelivery.p50) / Double(runs + 1) } ?? runDelivery.p50
+            delivery = (mean, max(delivery?.p99 ?? 0, runDelivery.p99), max(delivery?.p999 ?? 0, runDelivery.p999))
+        }
+        aerRearms += run.aerRearms
+        lostToOverflow += run.lostToOverflow
+        peakAdminOccupancy = max(peakAdminOccupancy, run.peakAdminOccupancy)
+        written += run.written
+        writerNanoseconds += run.writerNanoseconds
+        timerWakeups += run.timerWakeups
+        timerLatenessNanoseconds += run.timerLatenessNanoseconds
+        timerLatenessMaximum = max(timerLatenessMaximum, run.timerLatenessMaximum)
         p50 = (p50 * Double(runs) + run.p50) / Double(runs + 1)
         runs += 1
         entries += run.entries
@@ -29,6 +56,7 @@ struct SideResult {
         counters.systemCalls += run.counters.systemCalls
         counters.wakeups += run.counters.wakeups
         counters.headUpdates += run.counters.headUpdates
+        counters.adminCommands += run.counters.adminCommands
         lost += run.lost
         duplicated += run.duplicated
         overflows += run.overflows
@@ -44,9 +72,13 @@ struct SideResult {
     var headUpdatesPerEntry: Double { per(counters.headUpdates, entries) }
     var wakeupsPerEntry: Double { per(counters.wakeups, entries) }
     var cpuPerWakeup: Double { per(consumerCPU, counters.wakeups) }
+    var adminCommandsPerEntry: Double { per(counters.adminCommands, entries) }
+    var aerRearmsPerEntry: Double { per(aerRearms, entries) }
+    /// What the writer achieved, changes per second.
+    var changesPerSecond: Double { writerNanoseconds == 0 ? 0 : Double(written) / (Double(writerNanoseconds) / 1e9) }
 
     var json: [String: Any] {
-        [
+        var object: [String: Any] = [
             "entries_per_sec": rounded(entriesPerSecond, 1),
             "syscalls_per_entry": rounded(systemCallsPerEntry, 5),
             "cpu_ns_per_entry": rounded(cpuPerEntry, 2),
@@ -63,7 +95,22 @@ struct SideResult {
             "lost": lost,
             "duplicated": duplicated,
             "overflows": overflows,
+            "admin_commands_per_entry": rounded(adminCommandsPerEntry, 5),
+            "aer_rearms_per_entry": rounded(aerRearmsPerEntry, 5),
+            "peak_admin_occupancy": peakAdminOccupancy,
+            "changes_per_sec": rounded(changesPerSecond, 1),
+            "lost_to_overflow": lostToOverflow,
         ]
+        if let delivery {
+            object["delivery_p50_us"] = rounded(delivery.p50, 2)
+            object["delivery_p99_us"] = rounded(delivery.p99, 2)
+            object["delivery_p999_us"] = rounded(delivery.p999, 2)
+        }
+        if timerWakeups > 0 {
+            object["admin_timer_late_mean_us"] = rounded(Double(timerLatenessNanoseconds) / Double(timerWakeups) / 1000, 2)
+            object["admin_timer_late_max_us"] = rounded(Double(timerLatenessMaximum) / 1000, 1)
+        }
+        return object
     }
 }
 

@@ -53,9 +53,11 @@ struct Migrate: ParsableCommand {
     @Option(help: SimulatedRefusal.help) var simulatedRefusal: SimulatedRefusal?
     @Option(help: .hidden) var simulateFault: SimulatedFault?
     @OptionGroup var observability: ObservabilityOptions
+    @OptionGroup var simulatedAdmin: SimulatedAdminOptions
 
     func validate() throws {
         if simulate && device != nil { throw ValidationError("give a device or --simulate, not both") }
+        try simulatedAdmin.check(simulate: simulate)
         if !simulate && device == nil { throw ValidationError("give a source device, or --simulate") }
         if device != nil && (cntlid == nil || source == nil) {
             throw ValidationError("with a device, give --cntlid (the migratable controller) and --source (its namespace's block device)")
@@ -137,6 +139,7 @@ struct Migrate: ParsableCommand {
         setup.writesPerSecond = writeRate
         setup.skew = skew
         setup.queueEntries = queueEntries
+        setup.adminCost = simulatedAdmin.cost
         return setup
     }
 

@@ -34,8 +34,10 @@ struct Watch: ParsableCommand {
     @Option(help: SimulatedRefusal.help) var simulatedRefusal: SimulatedRefusal?
     @Option(help: .hidden) var simulateFault: SimulatedFault?
     @OptionGroup var observability: ObservabilityOptions
+    @OptionGroup var simulatedAdmin: SimulatedAdminOptions
 
     func validate() throws {
+        try simulatedAdmin.check(simulate: simulate)
         guard simulate != (device != nil) else { throw ValidationError("give a controller device, or --simulate, not both") }
         try validateQueueEntries(entries, flag: "--entries")
         // Bounded so that the conversion to nanoseconds cannot trap.
@@ -63,7 +65,8 @@ struct Watch: ParsableCommand {
             let engine = try Engine(configuration)
             defer { engine.shutdown() }
             let target = try simulate
-                ? WatchTarget.simulated(cntlid: cntlid, writers: writers, writeRate: writeRate, refusal: simulatedRefusal)
+                ? WatchTarget.simulated(cntlid: cntlid, writers: writers, writeRate: writeRate, refusal: simulatedRefusal,
+                                        adminCost: simulatedAdmin.cost)
                 : WatchTarget.device(device!)
             let consumer = try Consumer(capacity: 8192)
             let queue = try AttachedQueue(engine: engine, backend: target.backend, consumer: consumer, cntlid: cntlid, entries: entries)

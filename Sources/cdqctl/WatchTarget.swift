@@ -35,12 +35,13 @@ final class WatchTarget {
 
     /// One migratable controller per CNTLID up to `cntlid`; the writers
     /// share `writeRate` and write to controller `cntlid`'s namespace.
-    static func simulated(cntlid: UInt16, writers: Int, writeRate: Double, refusal: SimulatedRefusal? = nil) throws -> WatchTarget {
+    static func simulated(cntlid: UInt16, writers: Int, writeRate: Double, refusal: SimulatedRefusal? = nil,
+                          adminCost: AdminCost = .free) throws -> WatchTarget {
         let capacity: UInt64 = 1 << 24
         let subsystem = try SimulatedSubsystem(SubsystemConfiguration(
             migratableControllers: Int(cntlid), namespaceCapacity: capacity, backing: .discard))
         refusal?.arm(subsystem.faults)
-        let runner = try ControllerRunner(subsystem: subsystem)
+        let runner = try ControllerRunner(subsystem: subsystem, adminCost: adminCost)
         try runner.start()
         let transport = SimulatorTransport(channel: try runner.openChannel(depth: 64))
         let controller = subsystem.controller(cntlid)!

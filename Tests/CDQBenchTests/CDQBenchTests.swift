@@ -86,5 +86,51 @@ import Testing
         let scenario = try bench("warp-speed")
         #expect(scenario.status == 64)
         #expect(scenario.stdout.isEmpty)
+        let entries = try bench("moderate", "--entries", "8")
+        #expect(entries.status == 64 && entries.stderr.contains("--entries must be 16..."))
+        let latency = try bench("moderate", "--admin-latency-us=-1")
+        #expect(latency.status == 64 && latency.stderr.contains("--admin-latency-us must be"))
+        let service = try bench("throughput", "--admin-service-us", "2000000")
+        #expect(service.status == 64 && service.stderr.contains("--admin-service-us must be at most"))
+        let start = try bench("headroom", "--admin-latency-us", "0")
+        #expect(start.status == 64 && start.stderr.contains("headroom doubles the admin latency"))
+    }
+
+    static let adminKeys = ["admin_commands_per_entry", "aer_rearms_per_entry", "peak_admin_occupancy", "changes_per_sec"]
+
+    @Test func moderateReportsAdminCostAndDeliveryOnBothSides() throws {
+        let run = try bench("moderate", "--queues", "4", "--rate", "2000", "--entries", "128", "--seconds", "0.3", "--rounds", "1", "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try objects(run).first)
+        try checkCommon(object, scenario: "moderate")
+        #expect(object["admin_latency_us"] as? Double == 100 && object["admin_service_us"] as? Double == 10)
+        #expect(object["entries"] as? Int == 128)
+        for side in ["engine", "baseline"] {
+            let values = try #require(object[side] as? [String: Any])
+            for key in Self.adminKeys + ["delivery_p50_us", "delivery_p99_us", "delivery_p999_us"] {
+                #expect(values[key] != nil, "\(side).\(key) missing")
+            }
+            #expect((values["admin_commands_per_entry"] as? Double ?? 0) > 0, "head updates go through the admin queue")
+            #expect((values["delivery_p99_us"] as? Double ?? 0) >= (values["delivery_p50_us"] as? Double ?? 0))
+        }
+    }
+
+    @Test func headroomSearchesTheToleratedAdminLatency() throws {
+        let run = try bench("headroom", "--queues", "4", "--entries", "16", "--rate", "200000", "--admin-latency-us", "2000",
+                            "--seconds", "0.1", "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try objects(run).first)
+        #expect(object["scenario"] as? String == "headroom")
+        #expect(object["lost"] as? Int == 0 && object["duplicated"] as? Int == 0)
+        let ratio = try #require(object["ratio"] as? [String: Any])
+        for side in ["engine", "baseline"] {
+            let values = try #require(object[side] as? [String: Any])
+            #expect(values["tolerated_admin_latency_us"] is Double, "\(side) reports what it tolerated")
+            let probes = try #require(values["probes"] as? [[String: Any]])
+            #expect(probes.first?["admin_latency_us"] as? Double == 2000, "the search starts at --admin-latency-us")
+            #expect(probes.count >= 2, "a search probes more than once")
+        }
+        let baseline = try #require(object["baseline"] as? [String: Any])
+        if (baseline["tolerated_admin_latency_us"] as? Double ?? 0) > 0 { #expect(ratio["headroom"] is Double) }
     }
 }

@@ -23,6 +23,17 @@ import Testing
         #expect(run.stderr.contains("\(changes.count) changes, 0 overflows"))
     }
 
+    @Test func theSimulatedControllersAdminCostIsAnOptionOfSimulateOnly() throws {
+        let run = try CDQCtlTests().cdqctl("watch", "--simulate", "--cntlid", "1", "--entries", "4096", "--seconds", "0.5",
+                                           "--write-rate", "2000", "--admin-latency-us", "100", "--admin-service-us", "10")
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains(" 0 overflows"), "every change streamed under a 100 µs admin latency")
+        let device = try CDQCtlTests().cdqctl("watch", "/dev/nvme0", "--cntlid", "1", "--admin-latency-us", "100")
+        #expect(device.status == 64 && device.stderr.contains("need --simulate"))
+        let negative = try CDQCtlTests().cdqctl("migrate", "--simulate", "--destination", "/tmp/unused", "--admin-service-us=-3")
+        #expect(negative.status == 64 && negative.stderr.contains("--admin-service-us must be"))
+    }
+
     @Test func ctrlCStopsLoggingDrainsToLastAndExitsCleanly() throws {
         // Interrupted once the stream has begun, like a user would.
         let run = try CDQCtlTests.tool.runInterrupted(["watch", "--simulate", "--cntlid", "1", "--write-rate", "500"], after: "first")

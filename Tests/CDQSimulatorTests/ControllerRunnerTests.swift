@@ -142,4 +142,19 @@ import Glibc
         }
         #expect(openDescriptors() == before)
     }
+
+    /// A subsystem may outlive its runners (a test that starts a second
+    /// one): each runner's descriptors go with it, under an admin cost too.
+    @Test(.enabled(if: exclusiveTests, "counts the process's descriptors; make test runs it alone"))
+    func aRunnerReleasesEveryDescriptorWhileTheSubsystemStays() throws {
+        let host = try HostQueue(entries: 16)
+        let before = openDescriptors()
+        for cost in [AdminCost.free, AdminCost(latencyNanoseconds: 10_000, serviceNanoseconds: 1_000)] {
+            let runner = try ControllerRunner(subsystem: host.subsystem, adminCost: cost)
+            try runner.start()
+            _ = try runner.openChannel()
+            runner.stop()
+        }
+        #expect(openDescriptors() == before)
+    }
 }

@@ -24,6 +24,11 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
 #include <sys/eventfd.h>
 #include <linux/types.h>
 #include <linux/nvme_ioctl.h>
@@ -99,6 +104,26 @@ static inline void cdq_store_release_u8(uint8_t *address, uint8_t value) {
 }
 static inline uint8_t cdq_load_acquire_u8(const uint8_t *address) {
     return __atomic_load_n(address, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * prctl(2) is variadic too. The calling thread's timer slack in nanoseconds:
+ * how late the kernel may wake its timed sleeps (default 50 us), which the
+ * simulated controller's admin timing shrinks to 1 ns.
+ */
+static inline int cdq_set_timer_slack(unsigned long nanoseconds) {
+    return prctl(PR_SET_TIMERSLACK, nanoseconds, 0, 0, 0);
+}
+
+/*
+ * poll(2) counts milliseconds; ppoll(2), which Glibc hides from Swift, counts
+ * nanoseconds. Waits until `fd` is readable or `timeout_ns` pass (< 0: no
+ * limit); ppoll's result (-1 and errno on failure, EINTR included).
+ */
+static inline int cdq_poll_readable_ns(int fd, int64_t timeout_ns) {
+    struct pollfd descriptor = { .fd = fd, .events = POLLIN, .revents = 0 };
+    struct timespec timeout = { .tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000 };
+    return (int)syscall(SYS_ppoll, &descriptor, 1, timeout_ns < 0 ? NULL : &timeout, NULL, 0);
 }
 
 /* errno as an lvalue-free read, for call sites that must not race Swift code. */
