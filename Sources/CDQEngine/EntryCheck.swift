@@ -39,22 +39,45 @@ public struct EntryCheck: Sendable {
 
     /// The usual entry's scope, for a caller that checks range change
     /// records (ESA 0, LBACIR 0) inline: such an entry is accepted as it is
-    /// when its NSID is `nsid` and it ends inside `capacity` blocks
-    /// (slba < capacity and nlb < capacity - slba, which also rules out a
-    /// wrap past 2^64). `capacity` is 0 when no inline rule applies (no
-    /// scope, or another NLB convention), so nothing is accepted inline and
-    /// every entry goes to `problem(_:)`, which has every rule. Plain
-    /// values, so a drain loop keeps them in registers.
+    /// when its NSID is one of `nsid...nsid + otherNSIDs` and it ends inside
+    /// `capacity` blocks (slba < capacity and nlb < capacity - slba, which
+    /// also rules out a wrap past 2^64).
+    ///
+    /// - A scope: its first namespace, `otherNSIDs` 0.
+    /// - No scope: any NSID but 0 (1 and the next 2^32 - 2), any range that
+    ///   does not wrap (`capacity` 2^64 - 1; the one range that ends exactly
+    ///   at 2^64 - 1 takes the full rules, and passes them).
+    /// - Another NLB convention: `capacity` 0, so nothing is accepted inline.
+    ///
+    /// Whatever is not accepted inline goes to `problem(_:)`, which has
+    /// every rule. Plain values, so a drain loop keeps them in registers.
     @inlinable
-    public var usualRange: (nsid: UInt32, capacity: UInt64) {
-        (firstNSID, fastPath ? firstCapacity : 0)
+    public var usualRange: UsualRange {
+        if fastPath { return UsualRange(nsid: firstNSID, otherNSIDs: 0, capacity: firstCapacity) }
+        if !scoped { return UsualRange(nsid: 1, otherNSIDs: UInt32.max - 1, capacity: UInt64.max) }
+        return UsualRange(nsid: 0, otherNSIDs: 0, capacity: 0)
+    }
+
+    /// See `usualRange`.
+    public struct UsualRange: Sendable {
+        public var nsid: UInt32
+        public var otherNSIDs: UInt32
+        public var capacity: UInt64
+
+        @inlinable
+        public init(nsid: UInt32, otherNSIDs: UInt32, capacity: UInt64) {
+            self.nsid = nsid
+            self.otherNSIDs = otherNSIDs
+            self.capacity = capacity
+        }
     }
 
     /// The usual entry's rule against `usualRange`'s values: the one place
-    /// it is written, for `problem(_:)` and the drain loop alike.
+    /// it is written, for `problem(_:)` and the drain loop alike. One
+    /// unsigned compare for the NSID (a wrapped difference), two for the range.
     @inlinable @inline(__always)
-    public static func inUsualRange(nsid: UInt32, nlb: UInt32, slba: UInt64, _ usual: (nsid: UInt32, capacity: UInt64)) -> Bool {
-        nsid == usual.nsid && slba < usual.capacity && UInt64(nlb) < usual.capacity &- slba
+    public static func inUsualRange(nsid: UInt32, nlb: UInt32, slba: UInt64, _ usual: UsualRange) -> Bool {
+        nsid &- usual.nsid <= usual.otherNSIDs && slba < usual.capacity && UInt64(nlb) < usual.capacity &- slba
     }
 
     /// The problem with `entry`, or nil when it can be applied as it is.

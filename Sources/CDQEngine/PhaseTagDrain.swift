@@ -118,7 +118,7 @@ public enum PhaseTagDrain {
     /// counter but the one it returns.
     @inline(__always)
     static func copyUsual(
-        from entries: UnsafeRawPointer, phase: Bool, usual: (nsid: UInt32, capacity: UInt64), room: Int,
+        from entries: UnsafeRawPointer, phase: Bool, usual: EntryCheck.UsualRange, room: Int,
         into records: UnsafeMutablePointer<CDQRecord>, queue: UInt32, cdqid: UInt16
     ) -> Int {
         let expected: UInt8 = phase ? 1 : 0

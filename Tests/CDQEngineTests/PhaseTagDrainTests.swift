@@ -157,6 +157,9 @@ import Testing
     static func mixed(_ number: Int, phase: Bool) -> MigrationQueueEntry {
         switch number % 23 {
         case 2: MigrationQueueEntry(nsid: 2, numberOfLogicalBlocks: 0, startingLBA: 1, phaseTag: phase) // out of scope
+        case 4: MigrationQueueEntry(nsid: 0, numberOfLogicalBlocks: 0, startingLBA: 1, phaseTag: phase) // no namespace
+        case 11: MigrationQueueEntry(nsid: 1, numberOfLogicalBlocks: 5, startingLBA: .max - 1, phaseTag: phase) // wraps past 2^64
+        case 17: MigrationQueueEntry(nsid: 1, numberOfLogicalBlocks: 0, startingLBA: .max, phaseTag: phase) // the last block: no wrap
         case 6: MigrationQueueEntry(nsid: 1, numberOfLogicalBlocks: 1, startingLBA: 99, phaseTag: phase) // past capacity
         case 9: .marker(number % 2 == 0 ? .lastLoggingStopped : .first, phaseTag: phase)
         case 13: .marker(.lastQueueFull, phaseTag: phase)
@@ -169,10 +172,12 @@ import Testing
         }
     }
 
-    @Test(arguments: [1, 2, 5, 16, 64])
-    func everyRecordIsWhatTheCheckMakesOfItsEntry(room: Int) {
+    /// With a scope and without one (then the usual entry is any range
+    /// change record with an NSID that does not wrap, also decided inline).
+    @Test(arguments: [1, 2, 5, 16, 64], [true, false])
+    func everyRecordIsWhatTheCheckMakesOfItsEntry(room: Int, scoped: Bool) {
         let queue = Queue(entries: 16)
-        let check = EntryCheck(scope: QueueScope(nsid: 1, capacity: 100))
+        let check = EntryCheck(scope: scoped ? QueueScope(nsid: 1, capacity: 100) : nil)
         var readIndex: UInt32 = 0, phase = true
         var posted: [MigrationQueueEntry] = []
         var records: [CDQRecord] = []
@@ -197,15 +202,25 @@ import Testing
         }
         #expect(records.map(\.entry) == posted)
         #expect(records.allSatisfy { $0.queue == 5 && $0.cdqid == 9 })
+        // The oracle is written out here, not `check.problem` (which shares
+        // the drain's inline rule): the entry's own rules, then the scope.
+        func expectedProblem(_ entry: MigrationQueueEntry) -> RecordProblem? {
+            if let problem = entry.validate() { return RecordProblem(problem) }
+            guard scoped, entry.lbaChange == .rangeChanged else { return nil }
+            if entry.nsid != 1 { return .namespaceOutOfScope }
+            let blocks = UInt64(entry.numberOfLogicalBlocks) + 1
+            return entry.startingLBA < 100 && blocks <= 100 - entry.startingLBA ? nil : .rangePastCapacity
+        }
         for (record, entry) in zip(records, posted) {
-            if let problem = check.problem(entry) {
+            #expect(check.problem(entry) == expectedProblem(entry), "\(entry)")
+            if let problem = expectedProblem(entry) {
                 #expect(record.kind == .problem && record.problem == problem, "\(entry)")
             } else {
                 #expect(record.kind == (entry.entryStatus == .lastQueueFull ? .overflow : .entry) && record.detail == 0, "\(entry)")
             }
         }
         #expect(total.count == 48)
-        #expect(total.problems == posted.count { check.problem($0) != nil } && total.problems > 0)
+        #expect(total.problems == posted.count { expectedProblem($0) != nil } && total.problems > 0)
         #expect(total.overflows == records.count { $0.kind == .overflow } && total.overflows > 0)
         #expect(total.lastEntries == posted.count { $0.entryStatus.isLast })
     }
