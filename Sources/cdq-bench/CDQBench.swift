@@ -59,6 +59,9 @@ struct CDQBench: ParsableCommand {
     @Option(help: "Admin service time per command, µs (one command at a time). Default 0; moderate and headroom 10.")
     var adminServiceUs: Double?
 
+    @Option(help: "The moderated engine's delivery budget, µs (100...1000000). Default: the engine's, 1000.")
+    var deliveryBudgetUs: Double?
+
     @Option(help: "Baseline worker threads. Default: one per online CPU.")
     var baselineThreads: Int?
 
@@ -87,6 +90,10 @@ struct CDQBench: ParsableCommand {
         if scenario == .headroom, let adminLatencyUs, adminLatencyUs <= 0 {
             throw ValidationError("headroom doubles the admin latency from --admin-latency-us: it must be > 0")
         }
+        if let deliveryBudgetUs, !(deliveryBudgetUs >= 100 && deliveryBudgetUs <= 1_000_000) {
+            throw ValidationError("--delivery-budget-us must be 100...1000000")
+        }
+        if scenario == .drain, deliveryBudgetUs != nil { throw ValidationError("drain has no engine loop: --delivery-budget-us does not apply") }
         if let baselineThreads, !(1...256).contains(baselineThreads) { throw ValidationError("--baseline-threads must be 1...256") }
         if let only, Side(rawValue: only) == nil { throw ValidationError("--only takes engine, baseline or run-to-completion") }
     }
@@ -113,6 +120,8 @@ struct CDQBench: ParsableCommand {
         }
     }
 
+    private var deliveryBudget: UInt64? { deliveryBudgetUs.map { UInt64($0 * 1_000) } }
+
     private func runScenario() throws -> [ScenarioResult] {
         let side = only.flatMap(Side.init(rawValue:))
         let threads = baselineThreads ?? BaselineSide.defaultThreads
@@ -120,18 +129,21 @@ struct CDQBench: ParsableCommand {
         case .throughput:
             let count = queues ?? 256
             let plan = RunPlan(queues: count, entries: entries ?? 4096, seconds: seconds, pace: .fullSpeed, baselineThreads: threads,
-                               adminCost: adminCost())
+                               adminCost: adminCost(),
+                               deliveryBudgetNanoseconds: deliveryBudget)
             return [try alternate("throughput", plan, rounds: rounds, only: side).described(plan)]
         case .latency:
             var plan = RunPlan(queues: 1, entries: entries ?? 4096, seconds: seconds, pace: .oneAtATime(gapNanoseconds: 200_000),
-                               baselineThreads: threads, adminCost: adminCost())
+                               baselineThreads: threads, adminCost: adminCost(),
+                               deliveryBudgetNanoseconds: deliveryBudget)
             plan.wakesOnEveryEntry = true
             return [try alternate("latency", plan, rounds: rounds, only: side, sides: [.engine, .runToCompletion, .baseline]).described(plan)]
         case .scale:
             let rate = rate ?? 50_000
             return try (queues.map { [$0] } ?? [1, 16, 256, 4096]).map { count in
                 let plan = RunPlan(queues: count, entries: entries ?? Self.scaleEntries(count), seconds: seconds, pace: .rate(rate),
-                                   baselineThreads: threads, adminCost: adminCost(), stampsDelivery: true)
+                                   baselineThreads: threads, adminCost: adminCost(), stampsDelivery: true,
+                               deliveryBudgetNanoseconds: deliveryBudget)
                 var result = try alternate("scale", plan, rounds: rounds, only: side).described(plan)
                 result.extra["rate"] = rate
                 return result
@@ -142,14 +154,18 @@ struct CDQBench: ParsableCommand {
             let count = queues ?? 256
             let rate = rate ?? 50_000
             let plan = RunPlan(queues: count, entries: entries ?? Self.scaleEntries(count), seconds: seconds, pace: .rate(rate),
-                               baselineThreads: threads, adminCost: adminCost(latency: 100, service: 10), stampsDelivery: true)
-            var result = try alternate("moderate", plan, rounds: rounds, only: side).described(plan)
+                               baselineThreads: threads, adminCost: adminCost(latency: 100, service: 10), stampsDelivery: true,
+                               deliveryBudgetNanoseconds: deliveryBudget)
+            // Threaded and run to completion, both moderated (the default).
+            var result = try alternate("moderate", plan, rounds: rounds, only: side,
+                                       sides: [.engine, .runToCompletion, .baseline]).described(plan)
             result.extra["rate"] = rate
             return [result]
         case .headroom:
             let rate = rate ?? 1_000_000
             let plan = RunPlan(queues: queues ?? 256, entries: entries ?? 128, seconds: seconds, pace: .rate(rate),
-                               baselineThreads: threads, adminCost: adminCost(service: 10), overflowEnds: true)
+                               baselineThreads: threads, adminCost: adminCost(service: 10), overflowEnds: true,
+                               deliveryBudgetNanoseconds: deliveryBudget)
             return [try HeadroomScenario(plan: plan, rate: rate, startMicroseconds: adminLatencyUs ?? 10, only: side).run()]
         }
     }

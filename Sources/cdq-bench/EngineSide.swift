@@ -19,9 +19,11 @@ final class EngineSide: ConsumerSide {
     private var consuming: OSThread?
     private(set) var consumerThreads: [Int32] = []
 
-    init(rig: Rig, entries: UInt32, probe: LatencyProbe?, stamps: DeliveryStamps? = nil, wakesOnEveryEntry: Bool = false) throws {
+    init(rig: Rig, entries: UInt32, probe: LatencyProbe?, stamps: DeliveryStamps? = nil, wakesOnEveryEntry: Bool = false,
+         deliveryBudgetNanoseconds: UInt64? = nil) throws {
         let count = rig.subsystem.controllers.count
-        let configuration = EngineConfiguration(maximumQueues: count, trigger: wakesOnEveryEntry ? .nextEntry : .moderated)
+        var configuration = EngineConfiguration(maximumQueues: count, trigger: wakesOnEveryEntry ? .nextEntry : .moderated)
+        if let deliveryBudgetNanoseconds { configuration.deliveryBudgetNanoseconds = deliveryBudgetNanoseconds }
         let (engine, loopThreads) = try ThreadClock.spawned { try Engine(configuration) }
         self.engine = engine
         self.rig = rig

@@ -27,6 +27,8 @@ struct RunPlan {
     /// The engine wakes on every entry (`.nextEntry`), as a latency-critical
     /// embedder configures it (`latency`); otherwise its default, moderated.
     var wakesOnEveryEntry = false
+    /// The moderated engine's delivery budget; nil: `EngineConfiguration`'s (1 ms).
+    var deliveryBudgetNanoseconds: UInt64? = nil
 
     enum Pace {
         case fullSpeed
@@ -54,9 +56,12 @@ func measure(_ side: Side, _ plan: RunPlan) throws -> SideResult {
     }
     let stamps = plan.stampsDelivery ? DeliveryStamps(queues: plan.queues, entries: plan.entries) : nil
     let consumer: ConsumerSide = switch side {
-    case .engine: try EngineSide(rig: rig, entries: plan.entries, probe: probe, stamps: stamps, wakesOnEveryEntry: plan.wakesOnEveryEntry)
+    case .engine: try EngineSide(rig: rig, entries: plan.entries, probe: probe, stamps: stamps, wakesOnEveryEntry: plan.wakesOnEveryEntry,
+                                 deliveryBudgetNanoseconds: plan.deliveryBudgetNanoseconds)
     case .baseline: try BaselineSide(rig: rig, entries: plan.entries, threads: plan.baselineThreads, probe: probe, stamps: stamps)
-    case .runToCompletion: try RunToCompletionSide(rig: rig, entries: plan.entries, probe: probe)
+    case .runToCompletion: try RunToCompletionSide(rig: rig, entries: plan.entries, probe: probe, stamps: stamps,
+                                                   wakesOnEveryEntry: plan.wakesOnEveryEntry,
+                                                   deliveryBudgetNanoseconds: plan.deliveryBudgetNanoseconds)
     }
     // Let the set-up traffic (first head updates, FIRST entries) settle.
     MonotonicClock.sleep(nanoseconds: 50_000_000)

@@ -5,8 +5,9 @@ import CDQUring
 
 /// The engine run to completion: one thread makes the engine, attaches the
 /// queues, and polls it, booking every record in the inline handler. There
-/// is no loop thread and no hand-off to a consumer thread. Its trigger is
-/// `.nextEntry`, the policy for latency-critical embedders.
+/// is no loop thread and no hand-off to a consumer thread. In `latency` its
+/// trigger is `.nextEntry`, the policy for latency-critical embedders; in
+/// `moderate`, the default (moderated).
 final class RunToCompletionSide: ConsumerSide {
     private let book: SequenceBook
     private let control: AdminChannel
@@ -19,18 +20,21 @@ final class RunToCompletionSide: ConsumerSide {
     private var engine: Engine?
     private var cdqids: [UInt16] = []
 
-    init(rig: Rig, entries: UInt32, probe: LatencyProbe?) throws {
+    init(rig: Rig, entries: UInt32, probe: LatencyProbe?, stamps: DeliveryStamps? = nil, wakesOnEveryEntry: Bool = true,
+         deliveryBudgetNanoseconds: UInt64? = nil) throws {
         let count = rig.subsystem.controllers.count
         control = rig.control
         transport = SimulatorTransport(channel: try rig.runner.openChannel(depth: max(64, count)))
-        book = SequenceBook(queues: count, probe: probe)
+        book = SequenceBook(queues: count, probe: probe, stamps: stamps)
+        let trigger: TriggerPolicy = wakesOnEveryEntry ? .nextEntry : .moderated
+        let budget = deliveryBudgetNanoseconds
         let (book, ready, stopping, subsystem) = (book, ready, stopping, rig.subsystem)
         // Handed to the polling thread, whose engine alone submits through
         // it; this side only reads its channel's counters.
         nonisolated(unsafe) let transport = transport
         let (thread, threads) = try ThreadClock.spawned {
             try OSThread(name: "bench polling") {
-                Self.poll(subsystem, transport, entries, book, ready, stopping)
+                Self.poll(subsystem, transport, entries, trigger, budget, book, ready, stopping)
             }
         }
         polling = thread
@@ -49,7 +53,7 @@ final class RunToCompletionSide: ConsumerSide {
     /// The polling thread: makes the engine (its ring is this thread's),
     /// attaches every queue, polls until told to stop, then detaches.
     private static func poll(_ subsystem: SimulatedSubsystem, _ transport: SimulatorTransport, _ entries: UInt32,
-                             _ book: SequenceBook, _ ready: Locked<Result<(Engine, [UInt16]), Error>?>,
+                             _ trigger: TriggerPolicy, _ budget: UInt64?, _ book: SequenceBook, _ ready: Locked<Result<(Engine, [UInt16]), Error>?>,
                              _ stopping: ManagedAtomic<Bool>) {
         var queues: [AttachedQueue] = []
         var bookIndex = Array(repeating: 0, count: subsystem.controllers.count)
@@ -58,7 +62,8 @@ final class RunToCompletionSide: ConsumerSide {
             // An embedder that runs to completion for latency wakes on every
             // entry (`.nextEntry`): moderation would hold entries for up to
             // its delivery budget to save wake-ups.
-            let configuration = EngineConfiguration(maximumQueues: subsystem.controllers.count, trigger: .nextEntry)
+            var configuration = EngineConfiguration(maximumQueues: subsystem.controllers.count, trigger: trigger)
+            if let budget { configuration.deliveryBudgetNanoseconds = budget }
             engine = try Engine(runToCompletion: configuration, onRecords: { run in
                 for record in run { book.record(queue: bookIndex[Int(record.queue)], record.entry) }
                 book.publish()
@@ -88,7 +93,8 @@ final class RunToCompletionSide: ConsumerSide {
         let statistics = engine.statistics
         return SideCounters(
             systemCalls: statistics.systemCalls + transport.channel.doorbellRings,
-            wakeups: statistics.totals.wakeups, headUpdates: statistics.totals.headUpdates)
+            wakeups: statistics.totals.wakeups, headUpdates: statistics.totals.headUpdates,
+            adminCommands: transport.channel.commandsCompleted)
     }
 
     var lastsSeen: Int { book.lasts.load(ordering: .relaxed) }
@@ -108,7 +114,7 @@ final class RunToCompletionSide: ConsumerSide {
         finishThread()
         let settled = book.settle(written: written)
         var books = SideBooks(delivered: book.delivered, lost: settled.lost, duplicated: settled.duplicated,
-                              overflows: book.overflows)
+                              overflows: book.overflows, delivery: book.delivery)
         if let probe = book.probe {
             (books.p50, books.p99, books.p999) = percentiles(probe.histogram)
         } else if let engine {

@@ -61,7 +61,15 @@ struct ScenarioResult {
         ]
         if runToCompletion.runs > 0 {
             object["engine_run_to_completion"] = runToCompletion.json
-            object["ratio_run_to_completion"] = ["p99": rounded(ratio(runToCompletion.p99, baseline.p99), 3)]
+            let side = runToCompletion
+            var sideRatios: [String: Any] = [
+                "p99": rounded(ratio(side.p99, baseline.p99), 3), "cpu": rounded(ratio(side.cpuPerEntry, baseline.cpuPerEntry), 3),
+                "syscalls": rounded(ratio(side.systemCallsPerEntry, baseline.systemCallsPerEntry), 4),
+            ]
+            if let sideDelivery = side.delivery, let baselineDelivery = baseline.delivery {
+                sideRatios["delivery_p99"] = rounded(ratio(sideDelivery.p99, baselineDelivery.p99), 3)
+            }
+            object["ratio_run_to_completion"] = sideRatios
         }
         object.merge(extra) { _, new in new }
         return object
@@ -101,7 +109,10 @@ struct ScenarioResult {
             let side = runToCompletion
             lines.append("engine run to completion: p50 \(rounded(side.p50, 1)) us, p99 \(rounded(side.p99, 1)) us, "
                          + "p99.9 \(rounded(side.p999, 1)) us, CPU \(rounded(side.cpuPerEntry, 1)) ns/entry, "
-                         + "\(rounded(side.systemCallsPerEntry, 4)) system calls/entry, lost \(side.lost) / duplicated \(side.duplicated)")
+                         + "\(rounded(side.systemCallsPerEntry, 4)) system calls/entry, "
+                         + "\(rounded(side.adminCommandsPerEntry, 4)) admin commands/entry, "
+                         + (side.delivery.map { "delivery p99 \(rounded($0.p99, 1)) us, " } ?? "")
+                         + "lost \(side.lost) / duplicated \(side.duplicated)")
         }
         for (label, engine, baseline) in extraRows {
             lines.append(pad(label, 26) + pad(engine, 16) + baseline)

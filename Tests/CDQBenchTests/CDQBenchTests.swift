@@ -105,7 +105,7 @@ import Testing
         try checkCommon(object, scenario: "moderate")
         #expect(object["admin_latency_us"] as? Double == 100 && object["admin_service_us"] as? Double == 10)
         #expect(object["entries"] as? Int == 128)
-        for side in ["engine", "baseline"] {
+        for side in ["engine", "engine_run_to_completion", "baseline"] {
             let values = try #require(object[side] as? [String: Any])
             for key in Self.adminKeys + ["delivery_p50_us", "delivery_p99_us", "delivery_p999_us"] {
                 #expect(values[key] != nil, "\(side).\(key) missing")
@@ -113,6 +113,22 @@ import Testing
             #expect((values["admin_commands_per_entry"] as? Double ?? 0) > 0, "head updates go through the admin queue")
             #expect((values["delivery_p99_us"] as? Double ?? 0) >= (values["delivery_p50_us"] as? Double ?? 0))
         }
+        let ratio = try #require(object["ratio_run_to_completion"] as? [String: Any])
+        #expect(ratio["cpu"] is Double && ratio["syscalls"] is Double && ratio["delivery_p99"] is Double)
+    }
+
+    /// The moderated engine's budget is the user's: a 5 ms budget still
+    /// delivers everything, exactly once (the books close).
+    @Test func aDeliveryBudgetIsTakenAndCheckedByModerate() throws {
+        let run = try bench("moderate", "--queues", "4", "--rate", "2000", "--entries", "128", "--seconds", "0.3", "--rounds", "1",
+                            "--delivery-budget-us", "5000", "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try objects(run).first)
+        #expect(object["lost"] as? Int == 0 && object["duplicated"] as? Int == 0)
+        let small = try bench("moderate", "--delivery-budget-us", "50")
+        #expect(small.status == 64 && small.stderr.contains("--delivery-budget-us must be 100...1000000"))
+        let drain = try bench("drain", "--delivery-budget-us", "1000")
+        #expect(drain.status == 64)
     }
 
     @Test func headroomSearchesTheToleratedAdminLatency() throws {
