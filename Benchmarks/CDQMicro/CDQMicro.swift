@@ -63,6 +63,7 @@ let benchmarks: @Sendable () -> Void = {
     queueBenchmarks()
     dirtyMapBenchmarks()
     drainBenchmarks()
+    moderationBenchmarks()
     capiBenchmarks()
 }
 
