@@ -137,7 +137,9 @@ final class EngineLoop {
         let handedOut = inlineHandler.map(deliverInline) ?? 0
         flushTransports()
         let wait = handedOut > 0 ? 0 : [waitLimit(), limit].compactMap { $0 }.min()
-        if let wait {
+        if wait == 0 {
+            try ring.submitAndGetEvents()
+        } else if let wait {
             _ = try ring.submitAndWait(timeoutNanoseconds: Int64(min(wait, UInt64(Int64.max))))
         } else {
             try ring.submitAndWait(minimum: 1)
