@@ -10,8 +10,9 @@
 ///   at the next multiple of `scanInterval` after its last deadline scan,
 ///   whatever the events do, so every entry reaches the consumer within
 ///   the delivery budget. The multiples are the same for every queue, so
-///   one loop turn scans every active queue at once: a thousand turns a
-///   second at the default budget, however many queues are active. The trigger is a safety net placed far ahead
+///   one loop turn serves every active queue at once: about a thousand
+///   turns a second at the default budget, however many queues are
+///   active. The trigger is a safety net placed far ahead
 ///   (`safetyTriggerDistance`): it fires only for a burst that would fill
 ///   the queue before the next deadline. Head updates go out only when
 ///   the consumed entries not yet handed back reach `returnThreshold`, or
@@ -69,13 +70,13 @@ extension QueueProtocol {
         return max(1, min(room / 2, room - reaction))
     }
 
-    /// When the next deadline scan is due (the caller's one timer keeps
-    /// these in order); nil when none is (idle, polled, lost, removed).
+    /// When the next deadline scan is due (the caller's one timer,
+    /// `DeadlineList`, ticks at these); nil when none is (idle, polled,
+    /// lost, removed).
     package var scanDeadline: UInt64? {
         guard moderationActive, isActive, !polling else { return nil }
         return plantedBug == .lateDeadline ? nextDeadlineScan &+ 3 &* scanInterval : nextDeadlineScan
     }
-
 
     /// The controller's tail pointer event arrived: its trigger fired and
     /// disarmed itself (cdq-protocol.md §3), so a head update must arm it
