@@ -51,7 +51,7 @@ public final class Engine: @unchecked Sendable {
         onQueueProblem: (@Sendable (QueueHandle, QueueProblem) -> Void)?
     ) throws(SystemError) {
         precondition(configuration.maximumQueues > 0 && configuration.drainBatch > 0, "bounds must be positive")
-        precondition((100_000...1_000_000_000).contains(configuration.deliveryBudgetNanoseconds),
+        precondition(EngineConfiguration.deliveryBudgetRange.contains(configuration.deliveryBudgetNanoseconds),
                      "the delivery budget must be between 100 µs and 1 s")
         self.configuration = configuration
         let telemetry = try EngineTelemetry(logger: configuration.logger ?? Logger(label: "cdq.engine"),

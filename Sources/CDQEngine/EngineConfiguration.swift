@@ -20,8 +20,11 @@ public struct EngineConfiguration: Sendable {
     public var trigger: TriggerPolicy
     /// Under `.moderated`: every entry posted while its queue is active
     /// reaches the consumer within this time (docs/engine.md, "Moderation").
-    /// Between 100 µs and 1 s.
+    /// Within `deliveryBudgetRange`.
     public var deliveryBudgetNanoseconds: UInt64 = 1_000_000
+    /// The budgets an engine accepts: 100 µs to 1 s. The one place the
+    /// bound is written, for `Engine`, the C API and the tools.
+    public static let deliveryBudgetRange: ClosedRange<UInt64> = 100_000...1_000_000_000
     /// How often a failed head update is retried before it waits for the watchdog.
     public var headUpdateRetries: Int
     /// When a busy queue is polled instead of waiting for events; nil: never.

@@ -136,7 +136,7 @@ final class EngineLoop {
         // threaded consumer is woken before them.
         let handedOut = inlineHandler.map(deliverInline) ?? 0
         flushTransports()
-        let wait = handedOut > 0 ? 0 : [waitLimit(), limit].compactMap { $0 }.min()
+        let wait = handedOut > 0 ? 0 : sooner(waitLimit(), limit)
         if wait == 0 {
             try ring.submitAndGetEvents()
         } else if let wait {
@@ -164,9 +164,17 @@ final class EngineLoop {
         if let deadline = deadlines.nextTick {
             let now = MonotonicClock.nanoseconds()
             let untilDue = deadline > now ? deadline - now : 0
-            limit = min(limit ?? untilDue, untilDue)
+            limit = sooner(limit, untilDue)
         }
         return limit
+    }
+
+    /// The shorter of two optional waits (nil: no limit), without building
+    /// an array on every turn.
+    private func sooner(_ first: UInt64?, _ second: UInt64?) -> UInt64? {
+        guard let first else { return second }
+        guard let second else { return first }
+        return min(first, second)
     }
 
     /// Queues are waiting to be scanned at the next turn.
@@ -719,9 +727,10 @@ final class EngineLoop {
         wakeConsumers()
         shared.publish(latency)
         for case let slot? in slots {
-            slot.publishDeadlineScans()
-            if let removal = slot.removal { finishRemoval(slot, removal) }
-            else { shared.release(slot: slot.index) }
+            if let removal = slot.removal { finishRemoval(slot, removal) } else {
+                slot.publishDeadlineScans()
+                shared.release(slot: slot.index)
+            }
         }
         for request in inbox + shared.mailbox.take() {
             switch request {

@@ -57,8 +57,9 @@ func engineConfiguration(_ config: cdq_engine_config) throws(CAPIError) -> Engin
     // At most what the largest queue (2^20 entries) can wait for before it fills; each attach checks its own size.
     try check((0...(1 << 20) - 2).contains(config.trigger_after), "trigger_after", config.trigger_after,
               "0 (moderated) or 1...\((1 << 20) - 2), and at most entries - 2 of every queue attached")
-    try check((100_000...1_000_000_000).contains(config.delivery_budget_ns), "delivery_budget_ns", config.delivery_budget_ns,
-              "100000...1000000000 (100 µs to 1 s)")
+    let budgets = EngineConfiguration.deliveryBudgetRange
+    try check(budgets.contains(config.delivery_budget_ns), "delivery_budget_ns", config.delivery_budget_ns,
+              "\(budgets.lowerBound)...\(budgets.upperBound) (100 µs to 1 s)")
     try check(config.head_update_retries <= 1000, "head_update_retries", config.head_update_retries, "0...1000")
     try check(config.polling <= 1, "polling", config.polling, "0 or 1")
     try check(config.reserved == 0, "reserved", config.reserved, "0")
