@@ -2,6 +2,7 @@
 // side by side in one process run, on the simulated controller.
 
 import ArgumentParser
+import CDQEngine
 import CDQSimulator
 import Foundation
 
@@ -90,8 +91,11 @@ struct CDQBench: ParsableCommand {
         if scenario == .headroom, let adminLatencyUs, adminLatencyUs <= 0 {
             throw ValidationError("headroom doubles the admin latency from --admin-latency-us: it must be > 0")
         }
-        if let deliveryBudgetUs, !(deliveryBudgetUs >= 100 && deliveryBudgetUs <= 1_000_000) {
-            throw ValidationError("--delivery-budget-us must be 100...1000000")
+        // Compared as Double: a huge value must be refused, not converted.
+        let budgets = EngineConfiguration.deliveryBudgetRange
+        let (fewest, most) = (budgets.lowerBound / 1_000, budgets.upperBound / 1_000)
+        if let deliveryBudgetUs, !(deliveryBudgetUs >= Double(fewest) && deliveryBudgetUs <= Double(most)) {
+            throw ValidationError("--delivery-budget-us must be \(fewest)...\(most)")
         }
         if scenario == .drain, deliveryBudgetUs != nil { throw ValidationError("drain has no engine loop: --delivery-budget-us does not apply") }
         if let baselineThreads, !(1...256).contains(baselineThreads) { throw ValidationError("--baseline-threads must be 1...256") }

@@ -19,11 +19,9 @@ final class EngineSide: ConsumerSide {
     private var consuming: OSThread?
     private(set) var consumerThreads: [Int32] = []
 
-    init(rig: Rig, entries: UInt32, probe: LatencyProbe?, stamps: DeliveryStamps? = nil, wakesOnEveryEntry: Bool = false,
-         deliveryBudgetNanoseconds: UInt64? = nil) throws {
+    init(rig: Rig, entries: UInt32, probe: LatencyProbe?, stamps: DeliveryStamps? = nil,
+         configuration: EngineConfiguration) throws {
         let count = rig.subsystem.controllers.count
-        var configuration = EngineConfiguration(maximumQueues: count, trigger: wakesOnEveryEntry ? .nextEntry : .moderated)
-        if let deliveryBudgetNanoseconds { configuration.deliveryBudgetNanoseconds = deliveryBudgetNanoseconds }
         let (engine, loopThreads) = try ThreadClock.spawned { try Engine(configuration) }
         self.engine = engine
         self.rig = rig

@@ -1,3 +1,4 @@
+import CDQEngine
 import CDQSimulator
 import CDQUring
 import Foundation
@@ -37,6 +38,18 @@ struct RunPlan {
     }
 }
 
+extension RunPlan {
+    /// Both engine sides' configuration: `.nextEntry` for a latency-critical
+    /// run (an embedder that wants every entry at once: moderation would
+    /// hold a lone entry for up to its budget to save wake-ups), else the
+    /// moderated default with the plan's budget.
+    func engineConfiguration() -> EngineConfiguration {
+        var configuration = EngineConfiguration(maximumQueues: queues, trigger: wakesOnEveryEntry ? .nextEntry : .moderated)
+        if let deliveryBudgetNanoseconds { configuration.deliveryBudgetNanoseconds = deliveryBudgetNanoseconds }
+        return configuration
+    }
+}
+
 /// One run of one side, from a fresh simulated subsystem: set up the
 /// queues, start the writer, measure for `seconds`, stop the writer, stop
 /// logging on every queue and wait until the side consumed every LAST
@@ -56,12 +69,11 @@ func measure(_ side: Side, _ plan: RunPlan) throws -> SideResult {
     }
     let stamps = plan.stampsDelivery ? DeliveryStamps(queues: plan.queues, entries: plan.entries) : nil
     let consumer: ConsumerSide = switch side {
-    case .engine: try EngineSide(rig: rig, entries: plan.entries, probe: probe, stamps: stamps, wakesOnEveryEntry: plan.wakesOnEveryEntry,
-                                 deliveryBudgetNanoseconds: plan.deliveryBudgetNanoseconds)
+    case .engine: try EngineSide(rig: rig, entries: plan.entries, probe: probe, stamps: stamps,
+                                 configuration: plan.engineConfiguration())
     case .baseline: try BaselineSide(rig: rig, entries: plan.entries, threads: plan.baselineThreads, probe: probe, stamps: stamps)
     case .runToCompletion: try RunToCompletionSide(rig: rig, entries: plan.entries, probe: probe, stamps: stamps,
-                                                   wakesOnEveryEntry: plan.wakesOnEveryEntry,
-                                                   deliveryBudgetNanoseconds: plan.deliveryBudgetNanoseconds)
+                                                   configuration: plan.engineConfiguration())
     }
     // Let the set-up traffic (first head updates, FIRST entries) settle.
     MonotonicClock.sleep(nanoseconds: 50_000_000)

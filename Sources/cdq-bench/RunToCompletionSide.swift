@@ -20,21 +20,19 @@ final class RunToCompletionSide: ConsumerSide {
     private var engine: Engine?
     private var cdqids: [UInt16] = []
 
-    init(rig: Rig, entries: UInt32, probe: LatencyProbe?, stamps: DeliveryStamps? = nil, wakesOnEveryEntry: Bool = true,
-         deliveryBudgetNanoseconds: UInt64? = nil) throws {
+    init(rig: Rig, entries: UInt32, probe: LatencyProbe?, stamps: DeliveryStamps? = nil,
+         configuration: EngineConfiguration) throws {
         let count = rig.subsystem.controllers.count
         control = rig.control
         transport = SimulatorTransport(channel: try rig.runner.openChannel(depth: max(64, count)))
         book = SequenceBook(queues: count, probe: probe, stamps: stamps)
-        let trigger: TriggerPolicy = wakesOnEveryEntry ? .nextEntry : .moderated
-        let budget = deliveryBudgetNanoseconds
         let (book, ready, stopping, subsystem) = (book, ready, stopping, rig.subsystem)
         // Handed to the polling thread, whose engine alone submits through
         // it; this side only reads its channel's counters.
         nonisolated(unsafe) let transport = transport
         let (thread, threads) = try ThreadClock.spawned {
             try OSThread(name: "bench polling") {
-                Self.poll(subsystem, transport, entries, trigger, budget, book, ready, stopping)
+                Self.poll(subsystem, transport, entries, configuration, book, ready, stopping)
             }
         }
         polling = thread
@@ -53,17 +51,12 @@ final class RunToCompletionSide: ConsumerSide {
     /// The polling thread: makes the engine (its ring is this thread's),
     /// attaches every queue, polls until told to stop, then detaches.
     private static func poll(_ subsystem: SimulatedSubsystem, _ transport: SimulatorTransport, _ entries: UInt32,
-                             _ trigger: TriggerPolicy, _ budget: UInt64?, _ book: SequenceBook, _ ready: Locked<Result<(Engine, [UInt16]), Error>?>,
+                             _ configuration: EngineConfiguration, _ book: SequenceBook, _ ready: Locked<Result<(Engine, [UInt16]), Error>?>,
                              _ stopping: ManagedAtomic<Bool>) {
         var queues: [AttachedQueue] = []
         var bookIndex = Array(repeating: 0, count: subsystem.controllers.count)
         let engine: Engine
         do {
-            // An embedder that runs to completion for latency wakes on every
-            // entry (`.nextEntry`): moderation would hold entries for up to
-            // its delivery budget to save wake-ups.
-            var configuration = EngineConfiguration(maximumQueues: subsystem.controllers.count, trigger: trigger)
-            if let budget { configuration.deliveryBudgetNanoseconds = budget }
             engine = try Engine(runToCompletion: configuration, onRecords: { run in
                 for record in run { book.record(queue: bookIndex[Int(record.queue)], record.entry) }
                 book.publish()
