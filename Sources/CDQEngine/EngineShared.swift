@@ -10,7 +10,11 @@ final class EngineShared: @unchecked Sendable {
 
     let mailbox: ControlMailbox
     let counters = EngineCounters()
-    private let latency = Locked(WakeupLatency.empty)
+    /// The loop's latency histogram as of its last publication. Stored,
+    /// not summarised: the percentiles are computed by whoever reads them,
+    /// on their own thread (tens of microseconds the loop would otherwise
+    /// spend at every watchdog tick, delaying whatever arrives meanwhile).
+    private let latency = Locked<Histogram<UInt64>?>(nil)
     private let onQueueError: (@Sendable (QueueHandle, NVMeStatus) -> Void)?
     private let onQueueProblem: (@Sendable (QueueHandle, QueueProblem) -> Void)?
 
@@ -79,13 +83,18 @@ final class EngineShared: @unchecked Sendable {
         }
     }
 
-    /// The loop's histogram, summarised for readers on other threads.
+    /// The loop's histogram, for readers on other threads. A copy-on-write
+    /// value: publishing shares its storage, and the loop's next record
+    /// copies the counters once (a few kilobytes), never the reader.
     func publish(_ histogram: Histogram<UInt64>) {
-        let summary = WakeupLatency(histogram)
-        latency.withLock { $0 = summary }
+        latency.withLock { $0 = histogram }
     }
 
-    var wakeupLatency: WakeupLatency { latency.withLock { $0 } }
+    /// Summarised here, outside the lock, on the reader's thread.
+    var wakeupLatency: WakeupLatency {
+        guard let histogram = latency.withLock({ $0 }) else { return .empty }
+        return WakeupLatency(histogram)
+    }
 
     func report(_ handle: QueueHandle, _ status: NVMeStatus) {
         onQueueError?(handle, status)
