@@ -9,9 +9,10 @@ import Glibc
 /// Where the engine delivers a set of queues' entries: a bounded lock-free
 /// ring with the loop thread as its only producer and one consumer thread.
 ///
-/// Neither side makes a system call per record. The loop signals
-/// `readyEvent` only when the consumer said it is about to sleep
-/// (`wait`); the consumer signals the loop's space eventfd only when the
+/// Neither side makes a system call per record. The loop wakes the
+/// consumer only when it said it is about to sleep: through a futex when
+/// it sleeps in `wait`, through `readyEvent` when it armed that for its own
+/// poll loop (`prepareToWait`); the consumer signals the loop's space eventfd only when the
 /// loop said it stopped draining because the ring was full. That handshake
 /// is the engine's backpressure: a full ring stops its queues' draining and
 /// head updates, and nothing is dropped.
@@ -20,12 +21,19 @@ public final class Consumer: @unchecked Sendable {
     // thread); the flags are atomics; the eventfds are thread-safe.
 
     public let ring: SPSCRing<CDQRecord>
-    /// Signalled when records arrive while the consumer waits; a consumer
-    /// with its own poll loop can watch it too (see `prepareToWait`).
+    /// Signalled when records arrive after `prepareToWait`: for a consumer
+    /// with its own poll loop. (`wait` sleeps on a futex instead.)
     public let readyEvent: EventFD
     /// Signalled by the consumer when it frees space the loop waits for.
     let spaceEvent: EventFD
-    private let consumerWaiting = ManagedAtomic<Bool>(false)
+    /// Who sleeps waiting for records: `nobody`, `onEventFD` or `onWord`
+    /// (the futex word is this very flag).
+    private let sleeper = WakeWord(Sleeper.nobody)
+    private enum Sleeper {
+        static let nobody: UInt32 = 0
+        static let onEventFD: UInt32 = 1
+        static let onWord: UInt32 = 2
+    }
     private let loopWaitingForSpace = ManagedAtomic<Bool>(false)
     /// The engine this consumer belongs to (0: none yet). The ring has one
     /// producer, so a consumer serves queues of one engine only.
@@ -73,19 +81,20 @@ public final class Consumer: @unchecked Sendable {
     @discardableResult
     public func wait(timeoutNanoseconds: UInt64? = nil) -> Bool {
         if !ring.isEmpty { return true }
-        prepareToWait()
-        defer { consumerWaiting.store(false, ordering: .relaxed) }
+        sleeper.atomic.store(Sleeper.onWord, ordering: .sequentiallyConsistent)
+        defer { sleeper.atomic.store(Sleeper.nobody, ordering: .relaxed) }
         // Re-check after announcing: the loop may have pushed just before.
         if !ring.isEmpty { return true }
-        calls.wrappingIncrement(by: 2, ordering: .relaxed) // poll, then read
-        readyEvent.wait(timeoutNanoseconds: timeoutNanoseconds)
+        calls.wrappingIncrement(ordering: .relaxed) // the futex wait
+        // Returns at once if the loop already took the word back to `nobody`.
+        sleeper.wait(whileEqualTo: Sleeper.onWord, timeoutNanoseconds: timeoutNanoseconds)
         return !ring.isEmpty
     }
 
     /// Announces that the consumer will sleep on `readyEvent`: the loop
     /// signals it after its next push. Check the ring again after calling.
     public func prepareToWait() {
-        consumerWaiting.store(true, ordering: .sequentiallyConsistent)
+        sleeper.atomic.store(Sleeper.onEventFD, ordering: .sequentiallyConsistent)
     }
 
     private func spaceFreed() {
@@ -107,12 +116,17 @@ public final class Consumer: @unchecked Sendable {
     func wakeConsumer() -> Bool {
         // Pairs with prepareToWait(): the tail store before the flag load.
         atomicMemoryFence(ordering: .sequentiallyConsistent)
-        if consumerWaiting.load(ordering: .relaxed),
-           consumerWaiting.exchange(false, ordering: .acquiringAndReleasing) {
+        guard sleeper.atomic.load(ordering: .relaxed) != Sleeper.nobody else { return false }
+        switch sleeper.atomic.exchange(Sleeper.nobody, ordering: .acquiringAndReleasing) {
+        case Sleeper.onEventFD:
             try? readyEvent.signal()
             return true
+        case Sleeper.onWord:
+            sleeper.wake()
+            return true
+        default:
+            return false
         }
-        return false
     }
 
     /// Run-to-completion: the loop gives back `count` records it handed to

@@ -26,6 +26,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <time.h>
 #include <unistd.h>
@@ -124,6 +125,21 @@ static inline int cdq_poll_readable_ns(int fd, int64_t timeout_ns) {
     struct pollfd descriptor = { .fd = fd, .events = POLLIN, .revents = 0 };
     struct timespec timeout = { .tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000 };
     return (int)syscall(SYS_ppoll, &descriptor, 1, timeout_ns < 0 ? NULL : &timeout, NULL, 0);
+}
+
+/*
+ * futex(2) has no Glibc wrapper. One thread sleeps while the 32-bit word at
+ * `word` still holds `expected` (at most `timeout_ns`; < 0: no limit);
+ * another wakes it after changing the word. Private to the process. Result:
+ * 0 when woken, -1 and errno otherwise (EAGAIN: the word had changed;
+ * ETIMEDOUT; EINTR).
+ */
+static inline int cdq_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns) {
+    struct timespec timeout = { .tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000 };
+    return (int)syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, timeout_ns < 0 ? NULL : &timeout, NULL, 0);
+}
+static inline int cdq_futex_wake(uint32_t *word, int waiters) {
+    return (int)syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, waiters, NULL, NULL, 0);
 }
 
 /* errno as an lvalue-free read, for call sites that must not race Swift code. */
