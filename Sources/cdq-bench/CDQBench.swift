@@ -23,7 +23,9 @@ struct CDQBench: ParsableCommand {
           scale       1, 16, 256 and 4096 queues (or --queues) at a fixed total rate: cost per wake-up
           drain       the phase-tag drain alone on filled queue memory, beside a plain memcpy
           moderate    256 queues at 50,000 changes/s in total, admin latency 100 µs, service 10 µs:
-                      CPU, admin commands, wake-ups, system calls per entry; delivery p50/p99/p99.9
+                      CPU, admin commands, wake-ups, system calls per entry; delivery p50/p99/p99.9;
+                      beside them the wake-up floor, what a thread that only wakes once per scan
+                      interval costs per entry on this machine
           headroom    256 queues of 128 entries at 1,000,000 changes/s, admin service 10 µs: the highest
                       admin latency each side tolerates without an overflow for --seconds (double, then bisect)
         Engine and baseline run alternately in the same process. Every run checks that each change
@@ -164,6 +166,10 @@ struct CDQBench: ParsableCommand {
             var result = try alternate("moderate", plan, rounds: rounds, only: side,
                                        sides: [.engine, .runToCompletion, .baseline]).described(plan)
             result.extra["rate"] = rate
+            // What waking once per scan interval costs here, whatever the design.
+            let interval = QueueProtocol.scanInterval(budget: plan.engineConfiguration().deliveryBudgetNanoseconds)
+            log("moderate: the wake-up floor (every \(interval / 1000) us)")
+            result.add(try WakeupFloor.measure(intervalNanoseconds: interval, seconds: min(seconds, 3)), rate: rate)
             return [result]
         case .headroom:
             let rate = rate ?? 1_000_000
