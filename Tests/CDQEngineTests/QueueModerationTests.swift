@@ -81,6 +81,35 @@ import Testing
         #expect(queue.scanDeadline == first + queue.scanInterval)
     }
 
+    @Test func aLateDeadlineScanMovesTheDeadlineToTheGridPointAfterIt() {
+        var queue = armed()
+        queue.handleTailPointerEvent()
+        scan(&queue, 1, at: 0)
+        let first = try! #require(queue.scanDeadline)
+        let interval = queue.scanInterval
+        // Three and a half intervals late (a stalled loop): not the missed
+        // grid points, the one after now.
+        let late = first + 3 * interval + interval / 2
+        scan(&queue, 1, at: late)
+        #expect(queue.scanDeadline == first + 4 * interval)
+        // Exactly on a grid point: the next one.
+        scan(&queue, 1, at: first + 4 * interval)
+        #expect(queue.scanDeadline == first + 5 * interval)
+    }
+
+    @Test func unreturnedEntriesAreCountedAcrossTheWrap() {
+        var queue = armed()
+        queue.handleTailPointerEvent()
+        scan(&queue, 100, at: 0)
+        // Hand back 100 entries, then consume 60 more: 28 before the wrap, 32 after.
+        queue.handleHeadUpdateSent(.init(head: 100, trigger: 50), now: 1)
+        _ = queue.handleHeadUpdateCompleted(.completed(.success))
+        #expect(queue.unreturned == 0)
+        scan(&queue, 60, at: 2)
+        #expect(queue.readIndex == 32)
+        #expect(queue.unreturned == 60)
+    }
+
     @Test func aQuietQueueGoesIdleAndHandsEverythingBackWithTheNextEntryTrigger() {
         var queue = armed()
         queue.handleTailPointerEvent()
