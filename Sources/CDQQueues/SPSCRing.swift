@@ -42,7 +42,8 @@ import Atomics
 /// 128 bytes, in memory allocated at init: 128 rather than 64 because CPUs
 /// prefetch cache lines in adjacent pairs. They live outside the object so
 /// that reference counting on the object header never shares their lines.
-/// The slots are allocated once, 64-byte aligned; nothing allocates after init.
+/// The slots are allocated once, 64-byte aligned, and touched at init;
+/// nothing allocates or faults after init.
 ///
 /// **Why `@unchecked Sendable` is sound.** The ring is shared by reference
 /// between two threads by design. All state either side writes is either an
@@ -323,6 +324,10 @@ public final class SPSCRing<Element: BitwiseCopyable>: @unchecked Sendable {
         precondition(!overflow, "capacity \(capacity) is too large for \(Element.self)")
         let alignment = max(64, MemoryLayout<Element>.alignment)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: alignment)
+        // Touched now, so the producer's first lap takes no page fault (one
+        // every 4 KiB, a few microseconds each: on a run-to-completion
+        // engine, the p99 of delivery until the ring had wrapped once).
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
         return raw.bindMemory(to: Element.self, capacity: capacity)
     }
 
