@@ -58,6 +58,11 @@ final class EngineLoop {
     /// Loop turns so far; a queue's counter is read at most once a turn.
     private var turnNumber: UInt64 = 0
     private let watchdogTime: UnsafeMutablePointer<__kernel_timespec>
+    /// The watchdog's timeout was prepared and goes out with the next submission.
+    private var watchdogUnsubmitted = false
+    /// When the submitted watchdog timeout completes, about (its CQE ends
+    /// any wait by then); 0 before the first.
+    private var watchdogDue: UInt64 = 0
     private var stopping = false
     /// Wake-up to delivery, in nanoseconds; published at each watchdog tick.
     private var latency = WakeupLatency.makeHistogram()
@@ -136,7 +141,8 @@ final class EngineLoop {
         // threaded consumer is woken before them.
         let handedOut = inlineHandler.map(deliverInline) ?? 0
         flushTransports()
-        let wait = handedOut > 0 ? 0 : sooner(waitLimit(), limit)
+        noteWatchdogSubmission()
+        let wait = handedOut > 0 ? 0 : sooner(waitLimit(), timerNeeded(for: limit))
         if wait == 0 {
             try ring.submitAndGetEvents()
         } else if let wait {
@@ -168,6 +174,32 @@ final class EngineLoop {
         }
         return limit
     }
+
+    /// The watchdog timeout prepared since the last submission goes out
+    /// with this turn's: it completes one interval from now, or a little
+    /// later.
+    private func noteWatchdogSubmission() {
+        guard watchdogUnsubmitted else { return }
+        watchdogUnsubmitted = false
+        watchdogDue = MonotonicClock.nanoseconds() &+ configuration.watchdogIntervalNanoseconds
+    }
+
+    /// A caller's limit on the wait (`Engine.poll`'s timeout), or nil when
+    /// the watchdog's completion ends the wait in time anyway: then the
+    /// wait needs no timer of its own, and the kernel programs none (in a
+    /// virtual machine each costs exits, twice per wait that an event ends
+    /// early). The watchdog may complete a little after `watchdogDue`, so
+    /// it must be due a margin before the limit.
+    private func timerNeeded(for limit: UInt64?) -> UInt64? {
+        guard let limit, watchdogDue != 0 else { return limit }
+        let now = MonotonicClock.nanoseconds()
+        let (end, overflow) = now.addingReportingOverflow(limit)
+        return overflow || watchdogDue &+ Self.watchdogMargin <= end ? nil : limit
+    }
+
+    /// How much later than `watchdogDue` its timeout may complete: the
+    /// time from noting the submission to making it, and timer slack.
+    private static let watchdogMargin: UInt64 = 200_000
 
     /// The shorter of two optional waits (nil: no limit), without building
     /// an array on every turn.
@@ -592,6 +624,7 @@ final class EngineLoop {
 
     private func armWatchdog() throws(SystemError) {
         try ring.nextSubmission().prepareTimeout(watchdogTime, UserData(kind: Tag.watchdog.rawValue, index: 0))
+        watchdogUnsubmitted = true
     }
 
     /// Scans every queue no event has scanned for an interval, and retries

@@ -118,6 +118,21 @@ import Testing
         engine.shutdown()
     }
 
+    /// A wait the watchdog does not end in time has a timer of its own:
+    /// with the watchdog seconds away, a short poll still returns.
+    @Test func aShortPollReturnsLongBeforeAFarWatchdog() throws {
+        var configuration = Self.configuration
+        configuration.watchdogIntervalNanoseconds = 20_000_000_000
+        let engine = try Engine(runToCompletion: configuration, onRecords: { _ in })
+        for _ in 0..<5 {
+            let start = MonotonicClock.nanoseconds()
+            #expect(try engine.poll(timeoutNanoseconds: 20_000_000) == 0)
+            // Generous: it returned by its own timer, not the watchdog's 20 s.
+            try #require(MonotonicClock.nanoseconds() - start < 10_000_000_000)
+        }
+        engine.shutdown()
+    }
+
     @Test func misuseIsRefusedWithClearErrors() throws {
         let threaded = try Engine(Self.configuration)
         #expect(throws: EngineError.notRunToCompletion) { try threaded.poll(timeoutNanoseconds: 0) }
