@@ -3,7 +3,9 @@ import CDQUring
 /// The loop thread's state for one registered queue (the consumer side of
 /// the CDQ, cdq-protocol.md §4). Touched only by the loop thread, except
 /// `counters`. The shell's side: where the queue lives and how it
-/// signals; every protocol decision is `core`'s.
+/// signals; every protocol decision is `core`'s. The loop state is
+/// `@exclusivity(unchecked)`, for the reason and under the rule given at
+/// `EngineLoop`.
 final class QueueSlot {
     let index: Int
     let generation: UInt16
@@ -19,22 +21,22 @@ final class QueueSlot {
     let check: EntryCheck
 
     /// The queue's protocol state and rules (cdq-protocol.md §4).
-    var core: QueueProtocol
+    @exclusivity(unchecked) var core: QueueProtocol
 
     /// On the ready list already.
-    var scheduled = false
+    @exclusivity(unchecked) var scheduled = false
     /// On the deadline list already (moderation).
-    var deadlineListed = false
+    @exclusivity(unchecked) var deadlineListed = false
     /// Deadline scans not yet added to `counters`: a tick visits every
     /// active queue, and an atomic add per queue per tick (a pointer chase
     /// to a counter object, mostly a cache miss) cost more than the
     /// deadline scan itself. Published at each watchdog tick and on removal.
-    var deadlineScansUnpublished: UInt64 = 0
-    var pollArmed = false
+    @exclusivity(unchecked) var deadlineScansUnpublished: UInt64 = 0
+    @exclusivity(unchecked) var pollArmed = false
     /// The turn in which a read of the eventfd counter was last queued.
-    var counterReadTurn: UInt64 = .max
+    @exclusivity(unchecked) var counterReadTurn: UInt64 = .max
     /// When the wake-up not yet followed by a delivery arrived (0: none).
-    var wokenAt: UInt64 = 0
+    @exclusivity(unchecked) var wokenAt: UInt64 = 0
 
     /// Set when unregister was asked for; the slot is freed once nothing is in flight.
     var removal: RemovalRequest?
