@@ -64,6 +64,14 @@ public struct SubmissionEntry {
         tag(userData)
     }
 
+    /// Moves the pending timeout whose user_data equals `target` to expire
+    /// `timespec` from now (`IORING_TIMEOUT_UPDATE`; `-ENOENT` if it has
+    /// already completed).
+    public func prepareTimeoutUpdate(_ timespec: UnsafeMutablePointer<__kernel_timespec>, target: UserData, _ userData: UserData) {
+        io_uring_prep_timeout_update(sqe, timespec, target.rawValue, 0)
+        tag(userData)
+    }
+
     /// Cancels the request whose user_data equals `target`.
     public func prepareCancel(_ target: UserData, _ userData: UserData) {
         io_uring_prep_cancel64(sqe, target.rawValue, 0)

@@ -1,3 +1,4 @@
+import Atomics
 import CDQTestSupport
 import CDQEngine
 import CDQNVMe
@@ -36,6 +37,37 @@ import Glibc
         }
         #expect(delivered == (0..<10).map(UInt64.init))
         #expect(fixture.subsystem.faults.statistics.triggersDropped >= 9, "events really were lost")
+        #expect((fixture.engine.statistics(of: queue.handle)?.watchdogScans ?? 0) > 0, "the watchdog found the entries")
+    }
+
+    /// A loop kept busy by other work runs its watchdog in those turns
+    /// (its timeout never needs to wake it): masked events still cost only
+    /// latency while admin commands keep the loop turning every millisecond.
+    @Test func aBusyLoopStillRunsItsWatchdog() throws {
+        let fixture = try EngineFixture(controllers: 1, configuration: EngineConfiguration(watchdogIntervalNanoseconds: 20_000_000, trigger: .nextEntry))
+        fixture.subsystem.faults.maskAfterFirstDelivery(true)
+        let consumer = try Consumer()
+        let queue = try fixture.attach(cntlid: 1, entries: 64, consumer: consumer)
+        _ = collect(consumer, count: 1)
+        let stopping = ManagedAtomic<Bool>(false)
+        let (engine, cdqid) = (fixture.engine, queue.cdqid)
+        // Only handed on: the loop alone submits through it.
+        nonisolated(unsafe) let transport = fixture.transport
+        let busy = try OSThread(name: "test admin load") {
+            while !stopping.load(ordering: .relaxed) {
+                try? engine.submitAdmin(.getControllerDataQueue(cdqid: cdqid), via: transport) { _ in }
+                MonotonicClock.sleep(nanoseconds: 1_000_000)
+            }
+        }
+        defer { stopping.store(true, ordering: .relaxed); busy.join() }
+        var delivered: [UInt64] = []
+        for lba in 0..<5 {
+            #expect(waitUntilArmed(fixture.subsystem.controller(1)!))
+            MonotonicClock.sleep(nanoseconds: 5_000_000)
+            delivered += writeAndCollect(fixture, consumer, from: lba, count: 1)
+        }
+        #expect(delivered == (0..<5).map(UInt64.init))
+        #expect(fixture.subsystem.faults.statistics.triggersDropped >= 4, "events really were lost")
         #expect((fixture.engine.statistics(of: queue.handle)?.watchdogScans ?? 0) > 0, "the watchdog found the entries")
     }
 
