@@ -15,11 +15,17 @@ import Glibc
     private static let longTimeout: UInt64 = 20_000_000_000
     private static let wellBefore: UInt64 = 10_000_000_000
 
-    @Test func aConsumerAsleepInWaitIsWokenByTheNextDelivery() throws {
+    /// One queue attached, its FIRST record taken.
+    private func attached() throws -> (EngineFixture, Consumer) {
         let fixture = try EngineFixture(controllers: 1)
         let consumer = try Consumer(capacity: 256)
         try fixture.attach(cntlid: 1, entries: 64, consumer: consumer)
-        #expect(collect(consumer, count: 1).count == 1) // FIRST
+        #expect(collect(consumer, count: 1).count == 1)
+        return (fixture, consumer)
+    }
+
+    @Test func aConsumerAsleepInWaitIsWokenByTheNextDelivery() throws {
+        let (fixture, consumer) = try attached()
         for lba in 0..<20 {
             let woken = Locked<(records: Bool, waited: UInt64)?>(nil)
             let sleeper = try OSThread(name: "test consumer") {
@@ -40,10 +46,7 @@ import Glibc
     }
 
     @Test func aConsumerArmedForItsOwnPollLoopGetsItsEventFD() throws {
-        let fixture = try EngineFixture(controllers: 1)
-        let consumer = try Consumer(capacity: 256)
-        try fixture.attach(cntlid: 1, entries: 64, consumer: consumer)
-        #expect(collect(consumer, count: 1).count == 1) // FIRST
+        let (fixture, consumer) = try attached()
         for lba in 0..<20 {
             _ = try? consumer.readyEvent.drain()
             consumer.prepareToWait()
