@@ -11,11 +11,11 @@ import Glibc
 ///
 /// Neither side makes a system call per record. The loop wakes the
 /// consumer only when it said it is about to sleep: through a futex when
-/// it sleeps in `wait`, through `readyEvent` when it armed that for its own
-/// poll loop (`prepareToWait`); the consumer signals the loop's space eventfd only when the
-/// loop said it stopped draining because the ring was full. That handshake
-/// is the engine's backpressure: a full ring stops its queues' draining and
-/// head updates, and nothing is dropped.
+/// it sleeps in `wait`, through `readyEvent` when it armed that for its
+/// own poll loop (`prepareToWait`). The consumer signals the loop's space
+/// eventfd only when the loop said it stopped draining because the ring
+/// was full. That handshake is the engine's backpressure: a full ring
+/// stops its queues' draining and head updates, and nothing is dropped.
 public final class Consumer: @unchecked Sendable {
     // @unchecked: the ring is SPSC by contract (loop thread / consumer
     // thread); the flags are atomics; the eventfds are thread-safe.

@@ -84,8 +84,8 @@ final class EngineShared: @unchecked Sendable {
     }
 
     /// The loop's histogram, for readers on other threads. A copy-on-write
-    /// value: publishing shares its storage, and the loop's next record
-    /// copies the counters once (a few kilobytes), never the reader.
+    /// value: publishing shares its storage, and the loop then makes its
+    /// own copy of the counters at once (`EngineLoop.publishLatency`).
     func publish(_ histogram: Histogram<UInt64>) {
         latency.withLock { $0 = histogram }
     }

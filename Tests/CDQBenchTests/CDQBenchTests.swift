@@ -115,6 +115,14 @@ import Testing
         }
         let ratio = try #require(object["ratio_run_to_completion"] as? [String: Any])
         #expect(ratio["cpu"] is Double && ratio["syscalls"] is Double && ratio["delivery_p99"] is Double)
+        // The wake-up floor: a thread waking once per scan interval (the
+        // 1 ms budget less an eighth), at most that often, at some CPU cost.
+        let floor = try #require(object["wakeup_floor"] as? [String: Any])
+        #expect(floor["interval_us"] as? Double == 875)
+        let wakeups = try #require(floor["wakeups_per_sec"] as? Double)
+        #expect(wakeups > 0 && wakeups <= 1_000_000 / 875 + 1)
+        #expect((floor["cpu_ns_per_wakeup"] as? Double ?? 0) > 0 && (floor["cpu_ns_per_entry"] as? Double ?? 0) > 0)
+        #expect((object["ratio"] as? [String: Any])?["cpu_floor"] is Double)
     }
 
     /// The moderated engine's budget is the user's: a 5 ms budget still
@@ -125,6 +133,7 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         let object = try #require(try objects(run).first)
         #expect(object["lost"] as? Int == 0 && object["duplicated"] as? Int == 0)
+        #expect((object["wakeup_floor"] as? [String: Any])?["interval_us"] as? Double == 4375, "the floor wakes at this budget's interval")
         let small = try bench("moderate", "--delivery-budget-us", "50")
         #expect(small.status == 64 && small.stderr.contains("--delivery-budget-us must be 100...1000000"))
         let drain = try bench("drain", "--delivery-budget-us", "1000")
