@@ -72,8 +72,6 @@ final class EngineLoop {
     /// The watchdog's timeout (or a move of it) was prepared and goes out
     /// with the next submission.
     private var watchdogUnsubmitted = false
-    /// The watchdog's timeout is armed: prepared or pending, not completed.
-    private var watchdogArmed = false
     /// When the submitted watchdog timeout completes, about (its CQE ends
     /// any wait by then); 0 before the first.
     private var watchdogDue: UInt64 = 0
@@ -275,7 +273,6 @@ final class EngineLoop {
             try processControl()
         case .watchdog:
             // The loop sat idle for an interval: the timeout woke it.
-            watchdogArmed = false
             watchdogTick()
             try armWatchdog()
         case .admin:
@@ -644,7 +641,6 @@ final class EngineLoop {
     private func armWatchdog() throws(SystemError) {
         try ring.nextSubmission().prepareTimeout(watchdogTime, Self.watchdogTag)
         watchdogUnsubmitted = true
-        watchdogArmed = true
     }
 
     /// The watchdog's work in a turn that runs anyway, in the last quarter
@@ -656,9 +652,10 @@ final class EngineLoop {
     /// (they compare timestamps with the interval, not ticks). Should the
     /// timeout complete before the move reaches it, the move fails
     /// harmlessly (`-ENOENT`, a `.cancel` completion) and the completion
-    /// re-arms it: at most one watchdog timeout is ever armed.
+    /// re-arms it at once, in the same `handle`: at most one watchdog
+    /// timeout is ever armed, and from the first submission on always one.
     private func runWatchdogIfDue() throws(SystemError) {
-        guard watchdogArmed, !watchdogUnsubmitted, watchdogDue != 0 else { return }
+        guard !watchdogUnsubmitted, watchdogDue != 0 else { return }
         let early = configuration.watchdogIntervalNanoseconds / 4
         guard MonotonicClock.nanoseconds() &+ early >= watchdogDue else { return }
         watchdogTick()
