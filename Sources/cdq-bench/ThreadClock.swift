@@ -31,4 +31,12 @@ enum ThreadClock {
     static func runtime(_ tids: [Int32]) -> UInt64 {
         tids.reduce(0) { $0 + runtime($1) }
     }
+
+    /// Nanoseconds the calling thread has run: the same account, without
+    /// knowing its thread id.
+    static func callingThread() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
 }

@@ -1,10 +1,6 @@
 import CDQEngine
 import CDQUring
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// What waking alone costs on this machine: a thread that sleeps on an
 /// io_uring timeout (the engine's own wait) every `interval` and does
 /// nothing else.
@@ -34,22 +30,15 @@ struct WakeupFloor {
     /// for `seconds`, and counts that thread's CPU time meanwhile.
     static func measure(intervalNanoseconds interval: UInt64, seconds: Double) throws(SystemError) -> WakeupFloor {
         let ring = try IOURing()
-        let start = MonotonicClock.nanoseconds(), cpuStart = threadCPU()
+        let start = MonotonicClock.nanoseconds(), cpuStart = ThreadClock.callingThread()
         let end = start + UInt64(seconds * 1e9)
         var wakeups: UInt64 = 0
         while MonotonicClock.nanoseconds() < end {
             _ = try ring.submitAndWait(timeoutNanoseconds: Int64(interval))
             wakeups += 1
         }
-        return WakeupFloor(intervalNanoseconds: interval, wakeups: wakeups, cpuNanoseconds: threadCPU() - cpuStart,
+        return WakeupFloor(intervalNanoseconds: interval, wakeups: wakeups, cpuNanoseconds: ThreadClock.callingThread() - cpuStart,
                            nanoseconds: MonotonicClock.nanoseconds() - start)
-    }
-
-    /// The calling thread's CPU time (the scheduler's account, as `ThreadClock`'s).
-    private static func threadCPU() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 }
 
