@@ -161,11 +161,14 @@ install-c: deps
 ## and the run-to-completion agent (Tests/C/poll_agent.c: cdq_engine_poll, records inline).
 C_PREFIX = $(CURDIR)/.build/c-prefix
 C_FLAGS = -std=c11 -Wall -Wextra -Werror -g -pthread
+# The header from C++ (Tests/C/cxx_client.cpp): the oldest standard it promises.
+CXX_FLAGS = -std=c++11 -Wall -Wextra -pedantic -Werror -g -pthread
 C_ASAN_BIN = $(shell $(SWIFT) build --scratch-path .build-asan --show-bin-path)
 C_ASAN = -fsanitize=address -fno-omit-frame-pointer -Iinclude -L$(C_ASAN_BIN) -lcdq_engine -Wl,-rpath,$(C_ASAN_BIN)
 test-c: deps
 	@$(MAKE) --no-print-directory install-c PREFIX=$(C_PREFIX) C_CONFIG=debug
 	cc $(C_FLAGS) -O2 -o .build/c-prefix/agent examples/agent.c $$(PKG_CONFIG_PATH=$(C_PREFIX)/lib/pkgconfig pkg-config --cflags --libs cdq-engine)
+	c++ $(CXX_FLAGS) -O2 -o .build/c-prefix/cxx_client Tests/C/cxx_client.cpp $$(PKG_CONFIG_PATH=$(C_PREFIX)/lib/pkgconfig pkg-config --cflags --libs cdq-engine)
 	scripts/check-c-exports.sh $(C_PREFIX)/lib/libcdq_engine.so
 	$(SWIFT) build --scratch-path .build-asan --sanitize=address --product cdq_engine
 	ln -sf libcdq_engine.so $(C_ASAN_BIN)/libcdq_engine.so.$(C_MAJOR)
@@ -177,6 +180,7 @@ test-c: deps
 	    $$(PKG_CONFIG_PATH=$(C_PREFIX)/lib/pkgconfig pkg-config --variable=staticlibs cdq-engine)
 	.build/c-prefix/agent 2 5000
 	.build/c-prefix/agent-static 1 2000
+	.build/c-prefix/cxx_client
 	.build/c-prefix/bad_input-asan
 	.build/c-prefix/agent-asan 1 2000
 	.build/c-prefix/poll_agent-asan 1 2000

@@ -32,7 +32,7 @@ extern "C" {
  * struct changes incompatibly; minor versions only add. */
 #define CDQ_ENGINE_VERSION_MAJOR 0
 #define CDQ_ENGINE_VERSION_MINOR 4
-#define CDQ_ENGINE_VERSION_PATCH 0
+#define CDQ_ENGINE_VERSION_PATCH 1
 #define CDQ_ENGINE_VERSION \
     ((CDQ_ENGINE_VERSION_MAJOR << 16) | (CDQ_ENGINE_VERSION_MINOR << 8) | CDQ_ENGINE_VERSION_PATCH)
 
@@ -57,10 +57,17 @@ typedef struct cdq_simulator cdq_simulator; /* a simulated NVM subsystem, for te
 
 /* ---- Records -------------------------------------------------------- */
 
+/* C11's _Alignas, spelled alignas in C++: the header serves both. */
+#ifdef __cplusplus
+#define CDQ_ALIGNAS(n) alignas(n)
+#else
+#define CDQ_ALIGNAS(n) _Alignas(n)
+#endif
+
 /* What a consumer receives: one CDQ entry exactly as the controller wrote
  * it, plus the queue it came from. 40 bytes. */
 typedef struct cdq_record {
-    _Alignas(8) uint8_t entry[32]; /* the raw entry, little endian */
+    CDQ_ALIGNAS(8) uint8_t entry[32]; /* the raw entry, little endian */
     uint32_t queue;                /* cdq_queue_info.index of its queue */
     uint16_t cdqid;                /* the controller's id of the queue */
     uint8_t kind;                  /* CDQ_RECORD_* */

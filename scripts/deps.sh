@@ -11,6 +11,8 @@ CDQ_LOG_PREFIX=deps
 cdq_require /usr/include/liburing.h:liburing-dev pkg-config:pkg-config
 # The C interface's example and tests (make test-c): a C compiler with AddressSanitizer.
 cdq_require cc:gcc
+# The header compiled as C++ (make test-c), as C++ storage agents include it.
+cdq_require c++:g++
 # NBD destinations: libnbd (the client library, linked), nbdkit (the server
 # the remote tests and make demo-remote start), nbdcopy (the speed anchor)
 # and ip (network namespaces for the two-host test).

@@ -69,5 +69,5 @@ enum Version {
     static let minor = UInt32(CDQ_ENGINE_VERSION_MINOR)
     static let patch = UInt32(CDQ_ENGINE_VERSION_PATCH)
     static let packed = major << 16 | minor << 8 | patch
-    static let string: StaticString = "0.4.0"
+    static let string: StaticString = "0.4.1"
 }
