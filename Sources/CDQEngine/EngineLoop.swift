@@ -619,8 +619,11 @@ final class EngineLoop {
     private func expireAdmins(now: UInt64) {
         let timeout = configuration.adminTimeoutNanoseconds
         func expired(_ pending: PendingAdmin) -> Bool { pending.data == nil && now &- pending.queuedAt >= timeout }
-        let timedOut = AdminOutcome.systemError(SystemError(
-            "admin command: no completion in \(timeout / 1_000_000) ms; given up", errno: 110 /* ETIMEDOUT */))
+        // Made only when a command expired: the tick runs every interval,
+        // and the message is a String to format and allocate.
+        func timedOut() -> AdminOutcome {
+            .systemError(SystemError("admin command: no completion in \(timeout / 1_000_000) ms; given up", errno: 110 /* ETIMEDOUT */))
+        }
         for index in admins.indices {
             guard let pending = admins[index], !pending.abandoned, expired(pending) else { continue }
             pending.abandoned = true
@@ -628,9 +631,10 @@ final class EngineLoop {
                 let target = UserData(kind: Tag.admin.rawValue, index: UInt32(index))
                 try? ring.nextSubmission().prepareCancel(target, UserData(kind: Tag.cancel.rawValue, index: 0))
             }
-            pending.completion(timedOut)
+            pending.completion(timedOut())
         }
-        for pending in adminBacklog where expired(pending) { pending.completion(timedOut) }
+        guard !adminBacklog.isEmpty else { return }
+        for pending in adminBacklog where expired(pending) { pending.completion(timedOut()) }
         adminBacklog.removeAll(where: expired)
     }
 
