@@ -1,3 +1,4 @@
+import CCDQ
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,8 +15,13 @@ public final class OSThread: @unchecked Sendable {
 
     /// Starts `body`. `name` says in an error what the thread was for; the
     /// errno is pthread_create's (e.g. EAGAIN at the process's thread limit).
+    /// The thread also carries the name (the kernel keeps its first 15
+    /// bytes), so `top -H`, `perf` and /proc/PID/task show which is which.
     public init(name: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) {
-        let box = Unmanaged.passRetained(Body(body))
+        let box = Unmanaged.passRetained(Body {
+            _ = cdq_set_thread_name(name)
+            body()
+        })
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { context in
             // Balances passRetained: the box dies when the body returns.

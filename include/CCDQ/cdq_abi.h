@@ -116,6 +116,12 @@ static inline int cdq_set_timer_slack(unsigned long nanoseconds) {
     return prctl(PR_SET_TIMERSLACK, nanoseconds, 0, 0, 0);
 }
 
+/* The calling thread's name (at most 15 bytes are kept), as `top -H`,
+ * `perf` and /proc/PID/task/TID/comm show it. */
+static inline int cdq_set_thread_name(const char *name) {
+    return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
+}
+
 /*
  * poll(2) counts milliseconds; ppoll(2), which Glibc hides from Swift, counts
  * nanoseconds. Waits until `fd` is readable or `timeout_ns` pass (< 0: no
