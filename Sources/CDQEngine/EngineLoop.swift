@@ -233,31 +233,29 @@ final class EngineLoop {
     /// while the task waits in the ring), and the turn after the sleep
     /// takes them all. With many sparse queues every change finds its queue
     /// idle and fires an event, and each would otherwise cost the loop a
-    /// wake-up of its own, and a threaded consumer another (`cdq-bench
-    /// scale` at 4096 queues: 11.9 µs of CPU per entry without, 6.2 to
-    /// 8.9 µs with).
+    /// wake-up of its own, and a threaded consumer another (docs/engine.md,
+    /// "Moderation": `cdq-bench scale` at 4096 queues).
     ///
-    /// An event's entries wait at most that quarter interval longer, and
-    /// the rest of the budget is left for a late wake-up and the hand-off,
-    /// which on a loaded machine take hundreds of µs (at 4096 queues,
-    /// delivery p99 0.76 to 1.2 ms with a quarter, 1.06 to 1.37 ms with half
-    /// an interval, 0.68 to 1.6 ms without the sleep). The loop sleeps so
-    /// only while events are frequent (`eventsFrequent`) and nothing else
-    /// needs it sooner: every queue moderated, a tick coming (an active
-    /// queue), no scan due, no head update or caller's admin command in
-    /// flight (their completions end a ring wait; an entry posted before a
-    /// re-arm took effect is found when the re-arm completes), no queue
-    /// stalled on its consumer. A control request ends the sleep
-    /// (`ControlMailbox`).
+    /// An event's entries wait at most that quarter interval longer; the
+    /// rest of the budget is left for a late wake-up and the hand-off,
+    /// which on a loaded machine take hundreds of µs (a half interval put
+    /// the delivery p99 over the budget there). The loop sleeps so only
+    /// while events are frequent (`eventsFrequent`) and nothing else needs
+    /// it sooner: every queue moderated, no scan due, no head update or
+    /// caller's admin command in flight (their completions end a ring wait;
+    /// an entry posted before a re-arm took effect is found when the re-arm
+    /// completes), no queue stalled on its consumer. A control request ends
+    /// the sleep (`ControlMailbox`).
     private func batchingSleepEnd(limit: UInt64?) -> UInt64? {
-        guard eventsFrequent, ring.mode == .singleIssuerDeferTaskrun, eventDrivenQueues == 0, let tick = deadlines.nextTick,
+        guard eventsFrequent, ring.mode == .singleIssuerDeferTaskrun, eventDrivenQueues == 0,
               ready.isEmpty, pollingSlots.isEmpty, headUpdatesInFlight == 0,
               freeAdmins.count == maximumAdminCommands, adminBacklog.isEmpty,
               !stalledByConsumer.contains(where: { !$0.isEmpty }) else { return nil }
         let now = MonotonicClock.nanoseconds()
         let scanInterval = QueueProtocol.scanInterval(budget: configuration.deliveryBudgetNanoseconds)
-        var end = limit.map { min(tick, now &+ $0) } ?? tick
-        end = min(end, now &+ scanInterval / 4)
+        var end = now &+ scanInterval / 4
+        if let tick = deadlines.nextTick { end = min(end, tick) }
+        if let limit { end = min(end, now &+ limit) }
         return end > now &+ Self.shortestBatchingSleep ? end : nil
     }
 

@@ -130,6 +130,49 @@ import Testing
         #expect(queue.nextHeadUpdate() == .send(.init(head: 5, trigger: 6)))
     }
 
+    /// Sends and completes the head update due, if any; its trigger.
+    func completeHeadUpdate(_ queue: inout QueueProtocol, at now: UInt64) -> UInt32? {
+        guard case .send(let update) = queue.nextHeadUpdate() else { return nil }
+        queue.handleHeadUpdateSent(update, now: now)
+        _ = queue.handleHeadUpdateCompleted(.completed(.success))
+        return update.trigger
+    }
+
+    /// Changes further apart than a queue stays active (its quiet deadline
+    /// scans): after the first, each leaves the queue idle, with one head
+    /// update that hands it back and arms the next-entry trigger, instead
+    /// of a re-arm far ahead, quiet scans, and a second head update. Closer
+    /// changes make it active again.
+    @Test func aSparseQueueStaysIdleWithOneHeadUpdatePerChange() {
+        var queue = armed()
+        var now: UInt64 = 1_000
+        // The first change: nothing is known of the queue, so it goes active.
+        queue.handleTailPointerEvent()
+        scan(&queue, 1, at: now)
+        #expect(queue.moderationActive)
+        #expect(completeHeadUpdate(&queue, at: now) == 64, "the safety trigger, 63 slots ahead of head 1")
+        while queue.moderationActive {
+            now += queue.scanInterval
+            scan(&queue, 0, at: now)
+        }
+        #expect(completeHeadUpdate(&queue, at: now) == 2, "idle again: everything back, the next entry armed")
+        // Sparse changes: each a single head update, the queue idle throughout.
+        for change in 2...4 {
+            now += queue.quietSpan + 1
+            queue.handleTailPointerEvent()
+            scan(&queue, 1, at: now)
+            #expect(!queue.moderationActive && queue.scanDeadline == nil, "change \(change)")
+            #expect(completeHeadUpdate(&queue, at: now) == UInt32(change + 1), "change \(change): back, next entry armed")
+            scan(&queue, 0, at: now) // the rescan after arming
+            #expect(queue.nextHeadUpdate() == .none, "change \(change): one head update")
+        }
+        // A change soon after the last one: active again.
+        now += queue.scanInterval
+        queue.handleTailPointerEvent()
+        scan(&queue, 1, at: now)
+        #expect(queue.moderationActive)
+    }
+
     /// A busy queue's trigger moves closer, so its event still leaves room
     /// for what arrives while the engine reacts; never past the free space.
     @Test func theSafetyTriggerMovesCloserAsTheRateRises() {

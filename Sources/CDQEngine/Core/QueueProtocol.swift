@@ -63,6 +63,9 @@ package struct QueueProtocol: Sendable {
     var drainedSinceDeadline: UInt32 = 0
     package internal(set) var entriesPerInterval: UInt32 = 0
     var emptyDeadlineScans = 0
+    /// When a scan last found entries (0: never); an idle queue whose
+    /// entries come further apart than it would stay active stays idle.
+    var lastEntriesFound: UInt64 = 0
 
     /// When the head update in flight (or the last one) was sent.
     package internal(set) var sentAt: UInt64 = 0
