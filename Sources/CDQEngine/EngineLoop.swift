@@ -272,7 +272,10 @@ final class EngineLoop {
 
     /// Submits what the turn prepared, sleeps until `end` or a control
     /// request, then runs the deferred completion work: one turn takes
-    /// every event that came meanwhile.
+    /// every event that came meanwhile. The submission comes before the
+    /// sleep, not with the reap after it: an eventfd counter read submitted
+    /// after events came would reset the counter before the deferred poll
+    /// work looks at it, and that work would post no completion.
     private func sleepBatchingEvents(_ end: UInt64) throws(SystemError) {
         if try ring.submit() > 0 { shared.counters.systemCalls.add(1) }
         shared.counters.systemCalls.add(1)
