@@ -49,4 +49,35 @@ import Testing
         #expect(turns < events * 3 / 4, "\(turns) loop turns for \(events) events")
         #expect(after.totals.overflows == 0)
     }
+
+    /// Events far apart: the loop waits for each in the ring, so each
+    /// still wakes it at once, and no sleep that would gather nothing
+    /// follows it: a lone event does not make events frequent.
+    @Test func loneEventsAreNotFollowedByASleep() throws {
+        let queues = 8, rounds = 4
+        // No watchdog turns in between: only the events' own.
+        var configuration = EngineConfiguration()
+        configuration.watchdogIntervalNanoseconds = 1_000_000_000
+        let fixture = try EngineFixture(controllers: queues, configuration: configuration)
+        let consumer = try Consumer(capacity: 1024)
+        for cntlid in 1...queues { try fixture.attach(cntlid: UInt16(cntlid), entries: 16, consumer: consumer) }
+        _ = collect(consumer, count: queues) // FIRST markers
+        let before = fixture.engine.statistics
+        // One change every 10 ms: each queue's 80 ms apart (sparse, an
+        // event each), and no two events within a sleep's 219 µs.
+        for round in 0..<rounds {
+            for cntlid in 1...queues {
+                #expect(fixture.write(UInt16(cntlid), lba: UInt64(round)) == .success)
+                MonotonicClock.sleep(nanoseconds: 10_000_000)
+            }
+        }
+        let after = fixture.engine.statistics
+        let records = collect(consumer, count: queues * rounds)
+        #expect(records.filter { $0.kind == .entry && !$0.entry.isMarker }.count == queues * rounds)
+        let events = after.totals.wakeups - before.totals.wakeups
+        let turns = after.turns - before.turns
+        #expect(events >= UInt64(queues * rounds / 2), "\(events) events")
+        // Measured: 2.5 turns per event; 3.5 with a sleep after each.
+        #expect(turns < events * 3, "\(turns) loop turns for \(events) events")
+    }
 }
