@@ -261,14 +261,14 @@ final class EngineLoop {
 
     /// Two readiness events came within a batching sleep's length of each
     /// other since the last batching sleep, or with it: events are
-    /// frequent, and the next wait is a batching sleep. Once one gathers
-    /// none, the loop waits in the ring again: there the first event after
-    /// a quiet spell wakes it at once, and a wait costs one call, not two
-    /// (`moderate`, with active queues and rare events, stays at about one
-    /// call per scan interval). A lone event does not count: a sleep after
-    /// it would gather nothing and cost a timed wake-up (at 200 changes/s
-    /// over 16 queues, every change an event: 43 to 49 µs
-    /// of CPU per entry, 70 to 76 µs with a sleep after every event).
+    /// frequent, and the next wait is a batching sleep. Once a sleep brings
+    /// no two such events, the loop waits in the ring again: there the
+    /// first event after a quiet spell wakes it at once, and a wait costs
+    /// one call, not two (`moderate`, with active queues and rare events,
+    /// stays at about one call per scan interval). A lone event does not
+    /// count: a sleep after it would gather nothing and cost a timed
+    /// wake-up (at 200 changes/s over 16 queues, every change an event:
+    /// 43 to 49 µs of CPU per entry, 70 to 76 µs with a sleep after each).
     private var eventsFrequent = false
     /// When the last readiness event was handled.
     private var lastReadiness: UInt64 = 0
