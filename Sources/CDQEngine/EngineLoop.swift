@@ -252,8 +252,7 @@ final class EngineLoop {
               freeAdmins.count == maximumAdminCommands, adminBacklog.isEmpty,
               !stalledByConsumer.contains(where: { !$0.isEmpty }) else { return nil }
         let now = MonotonicClock.nanoseconds()
-        let scanInterval = QueueProtocol.scanInterval(budget: configuration.deliveryBudgetNanoseconds)
-        var end = now &+ scanInterval / 4
+        var end = now &+ batchingWindow
         if let tick = deadlines.nextTick { end = min(end, tick) }
         if let limit { end = min(end, now &+ limit) }
         return end > now &+ Self.shortestBatchingSleep ? end : nil
@@ -274,9 +273,14 @@ final class EngineLoop {
     private var lastReadiness: UInt64 = 0
 
     private func noteReadiness(at now: UInt64) {
-        let window = QueueProtocol.scanInterval(budget: configuration.deliveryBudgetNanoseconds) / 4
-        if now &- lastReadiness < window { eventsFrequent = true }
+        if now &- lastReadiness < batchingWindow { eventsFrequent = true }
         lastReadiness = now
+    }
+
+    /// The longest batching sleep, and how close two events must come to
+    /// make events frequent: a quarter of a scan interval.
+    private var batchingWindow: UInt64 {
+        QueueProtocol.scanInterval(budget: configuration.deliveryBudgetNanoseconds) / 4
     }
 
     /// Below this a ring wait costs no more than the sleep's extra calls.
